@@ -1,0 +1,117 @@
+/// States of a task row. Work tasks move open → claimed → verifying → approved | rejected | failed,
+/// and back to open when a lease expires or a submission is rejected with attempts left; verification
+/// slots (type `verify`) move open → claimed → done, or to cancelled once consensus no longer needs them.
+/// docs/state-machines.md draws both.
+public enum TaskState: String, Sendable, Codable, CaseIterable {
+    case open, claimed, verifying, approved, rejected, failed, cancelled, done
+
+    /// No further transitions; escrow may be released.
+    public var isFinal: Bool {
+        switch self {
+        case .approved, .rejected, .failed, .cancelled, .done: true
+        case .open, .claimed, .verifying: false
+        }
+    }
+}
+
+public enum Visibility: String, Sendable, Codable { case `public`, `private` }
+
+/// How a submission is verified: `verifiers` (n) slots, `quorum` (k) approvals approve and n-k+1
+/// rejections reject; with probability `spotCheckRate` one slot is reserved for a human. n = 0 approves
+/// at once.
+public struct VerificationPolicy: Sendable, Equatable, Codable {
+    public var verifiers: Int
+    public var quorum: Int
+    public var spotCheckRate: Double
+    public var verifierRewardMicroUSDT: Int64
+
+    public init(verifiers: Int, quorum: Int, spotCheckRate: Double, verifierRewardMicroUSDT: Int64) {
+        self.verifiers = verifiers
+        self.quorum = quorum
+        self.spotCheckRate = spotCheckRate
+        self.verifierRewardMicroUSDT = verifierRewardMicroUSDT
+    }
+
+    public static let maxVerifiers = 15
+
+    public func validate() throws(WorkhiveError) {
+        guard (0...Self.maxVerifiers).contains(verifiers) else {
+            throw .invalid("verification.verifiers must be between 0 and \(Self.maxVerifiers)")
+        }
+        if verifiers == 0 {
+            guard quorum == 0 else { throw .invalid("verification.quorum must be 0 when verifiers is 0") }
+        } else {
+            guard (1...verifiers).contains(quorum) else {
+                throw .invalid("verification.quorum must be between 1 and verifiers (\(verifiers))")
+            }
+        }
+        guard spotCheckRate.isFinite, (0...1).contains(spotCheckRate) else {
+            throw .invalid("verification.spot_check_rate must be between 0 and 1")
+        }
+        guard verifierRewardMicroUSDT >= 0 else {
+            throw .invalid("verification.verifier_reward_micro_usdt must not be negative")
+        }
+    }
+
+    /// Rejections that make approval impossible: n - k + 1.
+    public var rejectionsToReject: Int { verifiers - quorum + 1 }
+}
+
+/// A validated task as a requester posts it. Construction checks every field, so the engine only ever
+/// sees tasks that make sense.
+public struct TaskSpec: Sendable, Equatable {
+    public static let maxPayloadBytes = 256 * 1024
+    public static let maxRewardMicroUSDT: Int64 = 1_000_000_000_000  // one million USDT
+
+    public var taskType: String
+    public var title: String
+    public var instructions: String
+    public var payloadJSON: String
+    public var requiredCapabilities: Capabilities
+    public var rewardMicroUSDT: Int64
+    public var leaseSeconds: Int
+    public var maxAttempts: Int
+    public var deadlineAtMillis: Int64?
+    public var priority: Int
+    public var visibility: Visibility
+    public var verification: VerificationPolicy
+
+    public init(
+        taskType: String, title: String, instructions: String, payloadJSON: String,
+        requiredCapabilities: Capabilities, rewardMicroUSDT: Int64, leaseSeconds: Int, maxAttempts: Int,
+        deadlineAtMillis: Int64?, priority: Int, visibility: Visibility, verification: VerificationPolicy,
+        nowMillis: Int64
+    ) throws(WorkhiveError) {
+        try TaskType.validate(taskType)
+        guard !title.isEmpty, title.count <= 200 else { throw .invalid("title must be 1-200 characters") }
+        guard instructions.utf8.count <= 20_000 else { throw .invalid("instructions must be at most 20000 bytes") }
+        guard payloadJSON.utf8.count <= Self.maxPayloadBytes else {
+            throw .invalid("payload must be at most \(Self.maxPayloadBytes) bytes of JSON")
+        }
+        guard rewardMicroUSDT > 0, rewardMicroUSDT <= Self.maxRewardMicroUSDT else {
+            throw .invalid("reward_micro_usdt must be between 1 and \(Self.maxRewardMicroUSDT)")
+        }
+        guard (5...86_400).contains(leaseSeconds) else { throw .invalid("lease_seconds must be between 5 and 86400") }
+        guard (1...20).contains(maxAttempts) else { throw .invalid("max_attempts must be between 1 and 20") }
+        guard (-1000...1000).contains(priority) else { throw .invalid("priority must be between -1000 and 1000") }
+        if let deadlineAtMillis, deadlineAtMillis <= nowMillis {
+            throw .invalid("deadline must be in the future")
+        }
+        try verification.validate()
+        guard verification.verifierRewardMicroUSDT <= Self.maxRewardMicroUSDT else {
+            throw .invalid("verification.verifier_reward_micro_usdt is too large")
+        }
+        self.taskType = taskType
+        self.title = title
+        self.instructions = instructions
+        self.payloadJSON = payloadJSON
+        self.requiredCapabilities = requiredCapabilities
+        self.rewardMicroUSDT = rewardMicroUSDT
+        self.leaseSeconds = leaseSeconds
+        self.maxAttempts = maxAttempts
+        self.deadlineAtMillis = deadlineAtMillis
+        self.priority = priority
+        self.visibility = visibility
+        self.verification = verification
+    }
+}

@@ -1,0 +1,100 @@
+import Synchronization
+import WorkhiveCore
+
+/// In-process publish/subscribe for events that committed transactions produce. WebSocket
+/// connections subscribe with a filter; long-polling claims wait for work of one task type.
+public final class EventHub: Sendable {
+    public typealias Filter = @Sendable (Event) -> Bool
+
+    private struct Subscriber {
+        let filter: Filter
+        let continuation: AsyncStream<Event>.Continuation
+    }
+
+    private struct WorkSignal {
+        /// Bumped every time work of this type becomes available, so a waiter that looked at the
+        /// queue at generation g knows whether it missed something.
+        var generation: UInt64 = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private struct State: ~Copyable {
+        var nextID = 0
+        var subscribers: [Int: Subscriber] = [:]
+        var work: [String: WorkSignal] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func publish(_ events: [Event]) {
+        guard !events.isEmpty else { return }
+        var wake: [CheckedContinuation<Void, Never>] = []
+        let subscribers = state.withLock { s -> [Subscriber] in
+            for case .taskAvailable(let t) in events {
+                s.work[t.taskType, default: WorkSignal()].generation &+= 1
+                if let waiters = s.work[t.taskType]?.waiters, !waiters.isEmpty {
+                    wake.append(contentsOf: waiters.values)
+                    s.work[t.taskType]?.waiters.removeAll()
+                }
+            }
+            return Array(s.subscribers.values)
+        }
+        for c in wake { c.resume() }
+        for subscriber in subscribers {
+            for event in events where subscriber.filter(event) { subscriber.continuation.yield(event) }
+        }
+    }
+
+    /// A stream of the events `filter` accepts; it ends when the consumer stops iterating.
+    public func subscribe(bufferingNewest limit: Int = 1024, filter: @escaping Filter) -> AsyncStream<Event> {
+        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(limit))
+        let id = state.withLock { s in
+            s.nextID += 1
+            s.subscribers[s.nextID] = Subscriber(filter: filter, continuation: continuation)
+            return s.nextID
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    /// The current generation of work of `taskType`; pass it to `waitForWork` after looking at the queue.
+    public func workGeneration(_ taskType: String) -> UInt64 {
+        state.withLock { $0.work[taskType]?.generation ?? 0 }
+    }
+
+    /// Returns when work of `taskType` became available after `generation`, or after `timeoutSeconds`.
+    public func waitForWork(_ taskType: String, since generation: UInt64, timeoutSeconds: Double) async {
+        let id = state.withLock { s in
+            s.nextID += 1
+            return s.nextID
+        }
+        let timer = Task {
+            try? await Task.sleep(for: .seconds(timeoutSeconds))
+            self.wake(taskType, id)
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    if (s.work[taskType]?.generation ?? 0) != generation || Task.isCancelled { return true }
+                    s.work[taskType, default: WorkSignal()].waiters[id] = c
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            self.wake(taskType, id)
+        }
+        timer.cancel()
+    }
+
+    private func wake(_ taskType: String, _ id: Int) {
+        let c = state.withLock { $0.work[taskType]?.waiters.removeValue(forKey: id) }
+        c?.resume()
+    }
+}

@@ -1,0 +1,113 @@
+import WorkhiveCore
+
+extension Marketplace {
+    /// Claims the best open task of `taskType` whose required capabilities the worker has (priority,
+    /// then age) and leases it. Verification slots are never given to the submitter's owner, a worker
+    /// never gets two slots of one submission, and human-only slots go to humans only.
+    /// One statement picks and leases the task, so two workers can never get the same one.
+    public func claim(_ principal: Principal, taskType: String, capabilities: [String]? = nil) async throws -> ClaimView? {
+        let (worker, owner, kind) = try principal.requireWorker(for: "claim")
+        try TaskType.validate(taskType, allowVerify: true)
+        let requested = try capabilities.map { try Capabilities($0) }
+        let now = self.now()
+        let claimID = ClaimID(random.nextPositiveInt64())
+        return try await transact { tx, _ in
+            guard let registered = try await tx.queryOne("SELECT capabilities FROM workers WHERE id = ?", worker)?.text(0) else {
+                throw WorkhiveError.notFound("worker \(worker)")
+            }
+            let registeredCaps = Capabilities(canonical: registered)
+            if let requested, !requested.isSubset(of: registeredCaps) {
+                throw WorkhiveError.forbidden("capabilities \(requested.names) are not all registered for this worker (\(registeredCaps.names))")
+            }
+            let caps = requested ?? registeredCaps
+            guard let row = try await tx.queryOne("""
+                UPDATE tasks SET state = 'claimed', claim_id = ?, worker_id = ?, claimed_at = ?,
+                    lease_expires_at = ? + lease_seconds * 1000, attempts = attempts + 1, expiring_notified = 0, updated_at = ?
+                WHERE id = (
+                    SELECT t.id FROM tasks t
+                    WHERE t.state = 'open' AND t.task_type = ?
+                      AND (t.required_caps = '' OR caps_subset(t.required_caps, ?))
+                      AND (t.deadline_at IS NULL OR t.deadline_at > ?)
+                      AND (t.human_only = 0 OR ? = 1)
+                      AND (t.exclude_owner_id IS NULL OR t.exclude_owner_id <> ?)
+                      AND (t.submission_id IS NULL OR NOT EXISTS (
+                          SELECT 1 FROM tasks s WHERE s.submission_id = t.submission_id AND s.worker_id = ?))
+                    ORDER BY t.priority DESC, t.id
+                    LIMIT 1)
+                RETURNING \(Self.taskColumns)
+                """, [claimID.sqlValue, worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
+                      .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, worker.sqlValue])
+            else { return nil }
+            let task = Self.taskView(row)
+            var review: ReviewView?
+            if let submission = task.submissionId, let parent = task.parentTaskId {
+                let s = try await tx.queryOne("SELECT \(Self.submissionColumns) FROM submissions WHERE id = ?", submission)!
+                let p = try await tx.queryOne("SELECT \(Self.taskColumns) FROM tasks WHERE id = ?", parent)!
+                review = ReviewView(task: Self.taskView(p), submission: Self.submissionView(s))
+            }
+            return ClaimView(claimId: claimID, workerId: worker, task: task, attempt: task.attempts,
+                             leaseExpiresAtMillis: row.int(27), review: review)
+        }
+    }
+
+    /// `claim`, waiting up to `waitSeconds` (at most 30) for matching work instead of answering nothing.
+    public func claim(_ principal: Principal, taskType: String, capabilities: [String]? = nil, waitSeconds: Double) async throws -> ClaimView? {
+        let wait = max(0, min(waitSeconds, 30))
+        let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
+        while true {
+            let generation = hub.workGeneration(taskType)
+            if let claim = try await claim(principal, taskType: taskType, capabilities: capabilities) { return claim }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero, !Task.isCancelled else { return nil }
+            let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
+            await hub.waitForWork(taskType, since: generation, timeoutSeconds: seconds)
+        }
+    }
+
+    /// Extends a lease by the task's lease time from now.
+    public func heartbeat(_ principal: Principal, claim: ClaimID) async throws -> LeaseView {
+        let (worker, _, _) = try principal.requireWorker(for: "heartbeat")
+        let now = self.now()
+        return try await transact { tx, _ in
+            if let row = try await tx.queryOne("""
+                UPDATE tasks SET lease_expires_at = ? + lease_seconds * 1000, expiring_notified = 0, updated_at = ?
+                WHERE claim_id = ? AND worker_id = ? AND state = 'claimed' AND lease_expires_at > ?
+                RETURNING lease_expires_at
+                """, now, now, claim, worker, now) {
+                return LeaseView(claimId: claim, leaseExpiresAtMillis: row.int(0))
+            }
+            throw try await self.claimProblem(claim, worker: worker, tx, now: now)
+        }
+    }
+
+    /// Gives a claim back: the task returns to the queue at once and the attempt is not counted.
+    public func release(_ principal: Principal, claim: ClaimID) async throws -> TaskView {
+        let (worker, _, _) = try principal.requireWorker(for: "release")
+        let now = self.now()
+        return try await transact { tx, events in
+            guard let row = try await tx.queryOne("""
+                UPDATE tasks SET state = 'open', attempts = attempts - 1, lease_expires_at = NULL, updated_at = ?
+                WHERE claim_id = ? AND worker_id = ? AND state = 'claimed' AND lease_expires_at > ?
+                RETURNING \(Self.taskColumns)
+                """, now, claim, worker, now) else {
+                throw try await self.claimProblem(claim, worker: worker, tx, now: now)
+            }
+            events.append(.taskAvailable(Self.availability(row)))
+            return Self.taskView(row)
+        }
+    }
+
+    /// Why a claim cannot be used: someone else's, never existed, or no longer held.
+    func claimProblem(_ claim: ClaimID, worker: WorkerID, _ tx: any SQLExecutor, now: Int64) async throws -> WorkhiveError {
+        guard let row = try await tx.queryOne("SELECT worker_id, state, lease_expires_at FROM tasks WHERE claim_id = ?", claim) else {
+            return WorkhiveError.notFound("claim \(claim)")
+        }
+        if row.optionalID(0) != worker { return WorkhiveError.forbidden("claim \(claim) belongs to another worker") }
+        return WorkhiveError(.claimExpired, "claim \(claim) is no longer held: its lease expired or it was released or completed")
+    }
+
+    static func availability(_ row: SQLRow) -> Event.TaskAvailable {
+        .init(task: row.id(0), taskType: row.text(2), requiredCapabilities: row.text(6), rewardMicroUSDT: row.int(7),
+              humanOnly: row.bool(22), excludedOwner: row.optionalID(29))
+    }
+}

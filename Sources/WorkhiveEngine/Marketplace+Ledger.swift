@@ -1,0 +1,113 @@
+import WorkhiveCore
+
+/// An account would have been overdrawn; the operation is refused and rolled back.
+struct LedgerShortfall: Error {
+    let account: AccountID
+}
+
+extension Marketplace {
+    /// Writes a batch: every transfer in one INSERT, then each touched account's totals once.
+    /// Accounts that may not be overdrawn are guarded in the UPDATE itself (and by a CHECK constraint).
+    @discardableResult
+    func apply(_ batch: LedgerBatch, _ tx: any SQLExecutor, now: Int64) async throws -> [TransferID] {
+        guard !batch.isEmpty else { return [] }
+        var binds: [SQLValue] = []
+        binds.reserveCapacity(batch.transfers.count * 8)
+        for t in batch.transfers {
+            binds += [.text(t.kind.rawValue), t.debit.sqlValue, t.credit.sqlValue, .integer(t.amount),
+                      .text(t.reason.rawValue), t.taskID.sqlValue, t.pendingID.sqlValue, .integer(now)]
+        }
+        let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: batch.transfers.count).joined(separator: ", ")
+        let ids: [TransferID] = try await tx.query(
+            "INSERT INTO transfers (kind, debit_account_id, credit_account_id, amount, reason, task_id, pending_id, created_at) VALUES \(values) RETURNING id",
+            binds).map { $0.id(0) }.sorted()
+        for account in batch.touched {
+            let d = batch.deltas[account]!
+            let unguarded = system.deposits.contains(account)
+            let changed = try await tx.execute("""
+                UPDATE accounts SET debits_pending = debits_pending + ?, debits_posted = debits_posted + ?,
+                    credits_pending = credits_pending + ?, credits_posted = credits_posted + ?
+                WHERE id = ? AND (? OR debits_posted + ? + debits_pending + ? <= credits_posted + ?)
+                """,
+                d.debitsPending, d.debitsPosted, d.creditsPending, d.creditsPosted, account,
+                unguarded, d.debitsPosted, d.debitsPending, d.creditsPosted)
+            if changed == 0 { throw LedgerShortfall(account: account) }
+        }
+        return ids
+    }
+
+    func totals(of account: AccountID, _ tx: any SQLExecutor) async throws -> AccountTotals {
+        guard let r = try await tx.queryOne(
+            "SELECT debits_pending, debits_posted, credits_pending, credits_posted FROM accounts WHERE id = ?", account)
+        else { throw WorkhiveError.notFound("account \(account)") }
+        return AccountTotals(debitsPending: r.int(0), debitsPosted: r.int(1), creditsPending: r.int(2), creditsPosted: r.int(3))
+    }
+
+    func balance(of account: AccountID, _ tx: any SQLExecutor) async throws -> BalanceView {
+        guard let r = try await tx.queryOne("SELECT \(Self.balanceColumns) FROM accounts WHERE id = ?", account) else {
+            throw WorkhiveError.notFound("account \(account)")
+        }
+        return Self.balanceView(r)
+    }
+
+    static let balanceColumns = "id, kind, worker_id, debits_pending, debits_posted, credits_pending, credits_posted"
+
+    static func balanceView(_ r: SQLRow) -> BalanceView {
+        let t = AccountTotals(debitsPending: r.int(3), debitsPosted: r.int(4), creditsPending: r.int(5), creditsPosted: r.int(6))
+        return BalanceView(
+            accountId: r.id(0), kind: AccountKind(rawValue: r.text(1)) ?? .funds, workerId: r.optionalID(2),
+            balanceMicroUSDT: t.balance, heldMicroUSDT: t.debitsPending, availableMicroUSDT: t.available)
+    }
+
+    /// Balances and recent history of the caller's accounts: an owner sees its funds and its workers'
+    /// earnings; a worker sees its own earnings.
+    public func wallet(_ principal: Principal, historyLimit: Int = 50) async throws -> WalletView {
+        let limit = max(1, min(historyLimit, 500))
+        return try await read { tx in
+            let rows: [SQLRow]
+            switch principal {
+            case .owner(let owner, _):
+                rows = try await tx.query("""
+                    SELECT \(Self.balanceColumns) FROM accounts WHERE owner_id = ? AND kind IN ('funds','earnings')
+                    ORDER BY kind DESC, id
+                    """, owner)
+            case .worker(let worker, _, _):
+                rows = try await tx.query("SELECT \(Self.balanceColumns) FROM accounts WHERE worker_id = ? AND kind = 'earnings'", worker)
+            }
+            let accounts = rows.map(Self.balanceView)
+            guard let main = accounts.first?.accountId else { return WalletView(accounts: [], history: []) }
+            let history = try await tx.query("""
+                SELECT id, kind, reason, amount, task_id, created_at, credit_account_id FROM transfers
+                WHERE (debit_account_id = ? AND kind <> 'post') OR credit_account_id = ? ORDER BY id DESC LIMIT ?
+                """, main, main, limit).map { r in
+                    let incoming = r.int(6) == main.rawValue
+                    let kind = TransferKind(rawValue: r.text(1)) ?? .posted
+                    // A void releases a hold: money comes back to the debit side. Posts are left out
+                    // on that side, since the hold already counted them, so the history sums to what
+                    // is available.
+                    let sign: Int64 = (kind == .void) != incoming ? 1 : -1
+                    return TransferView(
+                        id: r.id(0), kind: kind, reason: TransferReason(rawValue: r.text(2)) ?? .deposit,
+                        amountMicroUSDT: sign * r.int(3), taskId: r.optionalID(4), createdAtMillis: r.int(5))
+                }
+            return WalletView(accounts: accounts, history: history)
+        }
+    }
+
+    /// Totals across the whole ledger, for admins and the demo summary.
+    public func ledgerTotals() async throws -> LedgerTotalsView {
+        try await read { tx in
+            let all = try await tx.queryOne(
+                "SELECT COALESCE(SUM(debits_posted),0), COALESCE(SUM(credits_posted),0), COALESCE(SUM(debits_pending),0), COALESCE(SUM(credits_pending),0) FROM accounts", [])!
+            func sum(_ kind: AccountKind, _ expr: String) async throws -> Int64 {
+                try await tx.queryOne("SELECT COALESCE(SUM(\(expr)),0) FROM accounts WHERE kind = ?", kind.rawValue)!.int(0)
+            }
+            return LedgerTotalsView(
+                debitsPosted: all.int(0), creditsPosted: all.int(1), debitsPending: all.int(2), creditsPending: all.int(3),
+                platformFeesMicroUSDT: try await sum(.platformFee, "credits_posted - debits_posted"),
+                depositsMicroUSDT: try await sum(.deposits, "debits_posted - credits_posted"),
+                escrowHeldMicroUSDT: try await sum(.escrow, "credits_pending + credits_posted - debits_posted"),
+                balanced: all.int(0) == all.int(1) && all.int(2) == all.int(3))
+        }
+    }
+}

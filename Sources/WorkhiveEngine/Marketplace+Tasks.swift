@@ -1,0 +1,174 @@
+import WorkhiveCore
+
+extension Marketplace {
+    static let taskColumns = """
+        id, requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds, max_attempts,
+        deadline_at, priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state, attempts,
+        failure_reason, parent_task_id, submission_id, human_only, created_at, updated_at, claim_id, worker_id,
+        lease_expires_at, escrow_account_id, exclude_owner_id, request_hash
+        """
+
+    static func taskView(_ r: SQLRow) -> TaskView {
+        TaskView(
+            id: r.id(0), requesterId: r.id(1), taskType: r.text(2), title: r.text(3), instructions: r.text(4),
+            payload: StoredJSON.decode(r.text(5)), requiredCapabilities: Capabilities(canonical: r.text(6)).names,
+            rewardMicroUSDT: r.int(7), leaseSeconds: Int(r.int(8)), maxAttempts: Int(r.int(9)), deadlineAtMillis: r.optionalInt(10),
+            priority: Int(r.int(11)), visibility: Visibility(rawValue: r.text(12)) ?? .public,
+            verification: VerificationPolicyView(verifiers: Int(r.int(13)), quorum: Int(r.int(14)), spotCheckRate: r.double(15), verifierRewardMicroUSDT: r.int(16)),
+            state: TaskState(rawValue: r.text(17)) ?? .open, attempts: Int(r.int(18)), failureReason: r.optionalText(19),
+            parentTaskId: r.optionalID(20), submissionId: r.optionalID(21), humanOnly: r.bool(22),
+            createdAtMillis: r.int(23), updatedAtMillis: r.int(24))
+    }
+
+    /// Posts a task and holds its escrow (reward + fee + every verifier reward it may need) from the
+    /// requester's funds. With an idempotency key, a retry returns the task the first call posted.
+    public func postTask(_ principal: Principal, _ spec: TaskSpec, idempotencyKey: String? = nil, requestHash: String? = nil) async throws -> TaskView {
+        guard case .owner(let requester, _) = principal else {
+            throw WorkhiveError.forbidden("tasks are posted with an owner (requester) key, not a worker key")
+        }
+        if let idempotencyKey, idempotencyKey.isEmpty || idempotencyKey.utf8.count > 200 {
+            throw WorkhiveError.invalid("Idempotency-Key must be 1-200 characters")
+        }
+        let now = self.now()
+        let hold = configuration.fees.escrowHold(for: spec)
+        return try await transact { tx, events in
+            if let idempotencyKey, let existing = try await tx.queryOne(
+                "SELECT \(Self.taskColumns) FROM tasks WHERE requester_id = ? AND idempotency_key = ?", requester, idempotencyKey) {
+                guard existing.optionalText(30) == requestHash else {
+                    throw WorkhiveError(.idempotencyKeyReused, "Idempotency-Key '\(idempotencyKey)' was used for a different task")
+                }
+                return Self.taskView(existing)
+            }
+            guard let funds: AccountID = try await tx.queryOne("SELECT funds_account_id FROM owners WHERE id = ?", requester)?.id(0) else {
+                throw WorkhiveError.notFound("owner \(requester)")
+            }
+            let escrow: AccountID = try await tx.queryOne(
+                "INSERT INTO accounts (kind, owner_id, created_at) VALUES ('escrow', ?, ?) RETURNING id", requester, now)!.id(0)
+            let v = spec.verification
+            let row = try await tx.queryOne("""
+                INSERT INTO tasks (requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds,
+                    max_attempts, deadline_at, priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state,
+                    escrow_account_id, escrow_open, idempotency_key, request_hash, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, 1, ?, ?, ?, ?)
+                RETURNING \(Self.taskColumns)
+                """, [requester.sqlValue, .text(spec.taskType), .text(spec.title), .text(spec.instructions), .text(spec.payloadJSON),
+                      .text(spec.requiredCapabilities.canonical), .integer(spec.rewardMicroUSDT), spec.leaseSeconds.sqlValue,
+                      spec.maxAttempts.sqlValue, spec.deadlineAtMillis.sqlValue, spec.priority.sqlValue, .text(spec.visibility.rawValue),
+                      v.verifiers.sqlValue, v.quorum.sqlValue, .real(v.spotCheckRate), .integer(v.verifierRewardMicroUSDT),
+                      escrow.sqlValue, idempotencyKey.sqlValue, requestHash.sqlValue, .integer(now), .integer(now)])!
+            let task: TaskID = row.id(0)
+            var batch = LedgerBatch()
+            batch.pending(from: funds, to: escrow, hold, .escrowHold, task: task)
+            do {
+                try await self.apply(batch, tx, now: now)
+            } catch is LedgerShortfall {
+                let available = try await self.totals(of: funds, tx).available
+                throw WorkhiveError(.insufficientFunds,
+                    "posting this task holds \(hold) micro-USDT in escrow (reward, platform fee and verifier rewards) but only \(available) is available")
+            }
+            events.append(.taskAvailable(.init(task: task, taskType: spec.taskType, requiredCapabilities: spec.requiredCapabilities.canonical,
+                                               rewardMicroUSDT: spec.rewardMicroUSDT, humanOnly: false, excludedOwner: nil)))
+            return Self.taskView(row)
+        }
+    }
+
+    /// Cancels a task nobody holds and returns its escrow to the requester.
+    public func cancelTask(_ principal: Principal, _ task: TaskID) async throws -> TaskView {
+        let now = self.now()
+        return try await transact { tx, _ in
+            guard let row = try await tx.queryOne("SELECT \(Self.taskColumns) FROM tasks WHERE id = ?", task),
+                  row.text(2) != TaskType.verify,
+                  self.canRead(principal, requester: row.id(1), visibility: row.text(12), worker: row.optionalID(26))
+            else { throw WorkhiveError.notFound("task \(task)") }
+            guard principal.isAdmin || principal == .owner(row.id(1), isAdmin: false) else {
+                throw WorkhiveError.forbidden("only the requester can cancel its task")
+            }
+            guard row.text(17) == TaskState.open.rawValue else {
+                throw WorkhiveError(.taskNotOpen, "only an open task can be cancelled; this one is \(row.text(17))")
+            }
+            guard let updated = try await tx.queryOne("""
+                UPDATE tasks SET state = 'cancelled', failure_reason = 'cancelled_by_requester', updated_at = ?
+                WHERE id = ? AND state = 'open' RETURNING \(Self.taskColumns)
+                """, now, task) else { throw WorkhiveError(.taskNotOpen, "task \(task) is no longer open") }
+            try await self.closeEscrowIfDone(task, tx, now: now)
+            return Self.taskView(updated)
+        }
+    }
+
+    public func task(_ principal: Principal, _ id: TaskID) async throws -> TaskView {
+        let row = try await read { tx in try await tx.queryOne("SELECT \(Self.taskColumns) FROM tasks WHERE id = ?", id) }
+        guard let row, canRead(principal, requester: row.id(1), visibility: row.text(12), worker: row.optionalID(26)) else {
+            throw WorkhiveError.notFound("task \(id)")
+        }
+        return Self.taskView(row)
+    }
+
+    /// An owner lists its own tasks (an admin all tasks); a worker lists the open public work it could claim.
+    public func listTasks(_ principal: Principal, state: TaskState? = nil, taskType: String? = nil, limit: Int = 50, beforeID: TaskID? = nil) async throws -> [TaskView] {
+        let limit = max(1, min(limit, 200))
+        var filters: [String] = []
+        var binds: [SQLValue] = []
+        switch principal {
+        case .owner(let owner, let admin):
+            if !admin {
+                filters.append("requester_id = ?")
+                binds.append(owner.sqlValue)
+            }
+            filters.append("task_type <> 'verify'")
+            if let state {
+                filters.append("state = ?")
+                binds.append(.text(state.rawValue))
+            }
+        case .worker(let worker, _, _):
+            guard state == nil || state == .open else { throw WorkhiveError.forbidden("workers list open tasks only") }
+            let caps = try await read { tx in try await tx.queryOne("SELECT capabilities FROM workers WHERE id = ?", worker)?.text(0) ?? "" }
+            filters += ["state = 'open'", "visibility = 'public'", "task_type <> 'verify'", "caps_subset(required_caps, ?)"]
+            binds.append(.text(caps))
+        }
+        if let taskType {
+            filters.append("task_type = ?")
+            binds.append(.text(taskType))
+        }
+        if let beforeID {
+            filters.append("id < ?")
+            binds.append(beforeID.sqlValue)
+        }
+        binds.append(.integer(Int64(limit)))
+        let sql = "SELECT \(Self.taskColumns) FROM tasks WHERE \(filters.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?"
+        let finalBinds = binds
+        return try await read { tx in try await tx.query(sql, finalBinds).map(Self.taskView) }
+    }
+
+    /// Submissions of a task with their votes, for its requester (or an admin).
+    public func submissions(_ principal: Principal, task: TaskID) async throws -> [SubmissionView] {
+        let t = try await self.task(principal, task)
+        guard principal.isAdmin || (principal == .owner(t.requesterId, isAdmin: false)) else {
+            throw WorkhiveError.forbidden("only the requester sees a task's submissions")
+        }
+        return try await read { tx in
+            try await tx.query("SELECT \(Self.submissionColumns) FROM submissions WHERE task_id = ? ORDER BY id", task).map(Self.submissionView)
+        }
+    }
+
+    public func votes(_ principal: Principal, submission: SubmissionID) async throws -> [VoteView] {
+        let sub = try await read { tx in try await tx.queryOne("SELECT task_id, worker_id FROM submissions WHERE id = ?", submission) }
+        guard let sub else { throw WorkhiveError.notFound("submission \(submission)") }
+        let t = try await self.task(principal, sub.id(0))
+        guard principal.isAdmin || principal == .owner(t.requesterId, isAdmin: false) || principal.workerID == sub.optionalID(1) else {
+            throw WorkhiveError.forbidden("only the requester and the submitter see the votes")
+        }
+        return try await read { tx in
+            try await tx.query("SELECT \(Self.voteColumns) FROM votes WHERE submission_id = ? ORDER BY id", submission).map(Self.voteView)
+        }
+    }
+
+    /// Private tasks are visible to their requester, an admin and the worker holding them.
+    func canRead(_ principal: Principal, requester: OwnerID, visibility: String, worker: WorkerID?) -> Bool {
+        if visibility == Visibility.public.rawValue || principal.isAdmin { return true }
+        switch principal {
+        case .owner(let owner, _): return owner == requester
+        case .worker(let id, _, _): return id == worker
+        }
+    }
+}
+

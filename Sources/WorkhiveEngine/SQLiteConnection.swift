@@ -1,0 +1,143 @@
+import CSQLite
+import WorkhiveCore
+
+/// One SQLite connection on the C API, with a prepared-statement cache. A thin wrapper of our own
+/// rather than a library because the engine needs to drive one connection from its group-commit
+/// writer task and call it from async engine code without a thread hop per statement.
+/// Not thread-safe: its owner (the writer loop or the reader pool) serializes use.
+final class SQLiteConnection: SQLExecutor, @unchecked Sendable {
+    let dialect = SQLDialect.sqlite
+    private var handle: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+
+    init(path: String, readOnly: Bool = false) throws {
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        guard rc == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(handle)
+            throw SQLError(message: "cannot open \(path): \(message)", isConstraintViolation: false)
+        }
+        sqlite3_busy_timeout(handle, 10_000)
+        sqlite3_extended_result_codes(handle, 1)
+        registerFunctions()
+    }
+
+    deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements without results (pragmas, DDL, BEGIN/COMMIT).
+    func exec(_ sql: String) throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        if rc != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? "error \(rc)"
+            sqlite3_free(errorMessage)
+            throw SQLError(message: "\(message) in: \(sql.prefix(200))", isConstraintViolation: (rc & 0xff) == SQLITE_CONSTRAINT)
+        }
+    }
+
+    func querySync(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
+        let statement = try prepared(sql)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        try bind(binds, to: statement, sql: sql)
+        var rows: [SQLRow] = []
+        let columns = sqlite3_column_count(statement)
+        while true {
+            let rc = sqlite3_step(statement)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw error(rc, sql) }
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(columns))
+            for i in 0..<columns { values.append(column(statement, i)) }
+            rows.append(SQLRow(values))
+        }
+        return rows
+    }
+
+    @discardableResult
+    func executeSync(_ sql: String, _ binds: [SQLValue]) throws -> Int {
+        let statement = try prepared(sql)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        try bind(binds, to: statement, sql: sql)
+        while true {
+            let rc = sqlite3_step(statement)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw error(rc, sql) }
+        }
+        return Int(sqlite3_changes(handle))
+    }
+
+    // The protocol's async requirements are met by these synchronous bodies: SQLite never suspends.
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] { try querySync(sql, binds) }
+    @discardableResult
+    func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int { try executeSync(sql, binds) }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let cached = statements[sql] { return cached }
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw error(rc, sql) }
+        statements[sql] = statement
+        return statement
+    }
+
+    private func bind(_ binds: [SQLValue], to statement: OpaquePointer, sql: String) throws {
+        for (offset, value) in binds.enumerated() {
+            let i = Int32(offset + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(statement, i)
+            case .integer(let v): rc = sqlite3_bind_int64(statement, i, v)
+            case .real(let d): rc = sqlite3_bind_double(statement, i, d)
+            case .text(let s): rc = sqlite3_bind_text(statement, i, s, -1, SQLITE_TRANSIENT)
+            case .blob(let bytes):
+                rc = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, i, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+            }
+            guard rc == SQLITE_OK else { throw error(rc, sql) }
+        }
+    }
+
+    private func column(_ statement: OpaquePointer, _ i: Int32) -> SQLValue {
+        switch sqlite3_column_type(statement, i) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, i))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, i))
+        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(statement, i)))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(statement, i))
+            guard count > 0, let base = sqlite3_column_blob(statement, i) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: base, count: count)))
+        default: return .null
+        }
+    }
+
+    private func error(_ rc: Int32, _ sql: String) -> SQLError {
+        let message = String(cString: sqlite3_errmsg(handle))
+        return SQLError(message: "sqlite: \(message) in: \(sql.prefix(200))", isConstraintViolation: (rc & 0xff) == SQLITE_CONSTRAINT)
+    }
+
+    /// `caps_subset(required, have)`: canonical capability lists, see `Capabilities.isSubset`.
+    private func registerFunctions() {
+        sqlite3_create_function_v2(
+            handle, "caps_subset", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
+            { context, _, args in
+                guard let args, let a = sqlite3_value_text(args[0]), let b = sqlite3_value_text(args[1]) else {
+                    sqlite3_result_int(context, 0)
+                    return
+                }
+                let required = String(cString: a), have = String(cString: b)
+                sqlite3_result_int(context, Capabilities.isSubset(required, of: have) ? 1 : 0)
+            }, nil, nil, nil)
+    }
+}
+
+/// SQLite's "copy this buffer now" destructor, which the C macro cannot express in Swift.
+private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

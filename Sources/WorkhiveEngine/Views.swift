@@ -1,0 +1,148 @@
+import WorkhiveCore
+
+// What engine operations return, and what the API encodes (snake_case keys) as it is.
+
+public struct OwnerView: Sendable, Codable, Equatable {
+    public var id: OwnerID
+    public var name: String
+    public var role: String
+    public var createdAtMillis: Int64
+}
+
+public struct WorkerView: Sendable, Codable, Equatable {
+    public var id: WorkerID
+    public var ownerId: OwnerID
+    public var name: String
+    public var kind: WorkerKind
+    public var capabilities: [String]
+    public var status: WorkerStatus
+    public var suspended: Bool
+    public var lastHeartbeatAtMillis: Int64?
+    public var createdAtMillis: Int64
+}
+
+/// A credential shown once: only its hash is stored.
+public struct Credentials<Subject: Sendable & Codable & Equatable>: Sendable, Codable, Equatable {
+    public var apiKey: String
+    public var subject: Subject
+}
+
+public struct VerificationPolicyView: Sendable, Codable, Equatable {
+    public var verifiers: Int
+    public var quorum: Int
+    public var spotCheckRate: Double
+    public var verifierRewardMicroUSDT: Int64
+}
+
+public struct TaskView: Sendable, Codable, Equatable {
+    public var id: TaskID
+    public var requesterId: OwnerID
+    public var taskType: String
+    public var title: String
+    public var instructions: String
+    public var payload: JSONValue
+    public var requiredCapabilities: [String]
+    public var rewardMicroUSDT: Int64
+    public var leaseSeconds: Int
+    public var maxAttempts: Int
+    public var deadlineAtMillis: Int64?
+    public var priority: Int
+    public var visibility: Visibility
+    public var verification: VerificationPolicyView
+    public var state: TaskState
+    public var attempts: Int
+    public var failureReason: String?
+    /// For verification slots: the work task and submission under review, and whether the slot is
+    /// reserved for humans.
+    public var parentTaskId: TaskID?
+    public var submissionId: SubmissionID?
+    public var humanOnly: Bool
+    public var createdAtMillis: Int64
+    public var updatedAtMillis: Int64
+}
+
+public struct BlobView: Sendable, Codable, Equatable {
+    public var sha256: String
+    public var size: Int64
+    public var mediaType: String
+}
+
+public struct SubmissionView: Sendable, Codable, Equatable {
+    public var id: SubmissionID
+    public var taskId: TaskID
+    public var workerId: WorkerID
+    public var attempt: Int
+    public var state: String
+    public var approvals: Int
+    public var rejections: Int
+    public var result: JSONValue
+    public var proofs: [String]
+    public var createdAtMillis: Int64
+    public var decidedAtMillis: Int64?
+}
+
+public struct VoteView: Sendable, Codable, Equatable {
+    public var submissionId: SubmissionID
+    public var slotTaskId: TaskID
+    public var verifierId: WorkerID
+    public var verdict: Verdict
+    public var reason: String
+    public var paid: Bool
+    public var createdAtMillis: Int64
+}
+
+/// What a verifier sees with a verification claim: the work under review beside its instructions.
+public struct ReviewView: Sendable, Codable, Equatable {
+    public var task: TaskView
+    public var submission: SubmissionView
+}
+
+public struct ClaimView: Sendable, Codable, Equatable {
+    public var claimId: ClaimID
+    public var workerId: WorkerID
+    public var task: TaskView
+    public var attempt: Int
+    public var leaseExpiresAtMillis: Int64
+    /// Present when the claimed task is a verification slot.
+    public var review: ReviewView?
+}
+
+public struct LeaseView: Sendable, Codable, Equatable {
+    public var claimId: ClaimID
+    public var leaseExpiresAtMillis: Int64
+}
+
+public struct TransferView: Sendable, Codable, Equatable {
+    public var id: TransferID
+    public var kind: TransferKind
+    public var reason: TransferReason
+    /// Positive when money came in, negative when it went out (pending holds count as out).
+    public var amountMicroUSDT: Int64
+    public var taskId: TaskID?
+    public var createdAtMillis: Int64
+}
+
+public struct BalanceView: Sendable, Codable, Equatable {
+    public var accountId: AccountID
+    public var kind: AccountKind
+    public var workerId: WorkerID?
+    public var balanceMicroUSDT: Int64
+    public var heldMicroUSDT: Int64
+    public var availableMicroUSDT: Int64
+}
+
+public struct WalletView: Sendable, Codable, Equatable {
+    public var accounts: [BalanceView]
+    public var history: [TransferView]
+}
+
+public struct LedgerTotalsView: Sendable, Codable, Equatable {
+    public var debitsPosted: Int64
+    public var creditsPosted: Int64
+    public var debitsPending: Int64
+    public var creditsPending: Int64
+    public var platformFeesMicroUSDT: Int64
+    public var depositsMicroUSDT: Int64
+    public var escrowHeldMicroUSDT: Int64
+    public var balanced: Bool
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import ServiceLifecycle
+import WorkhiveCore
+import WorkhiveEngine
+
+/// How the server listens and what it allows.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Requests per second per API key, and the burst a key may spend at once (0 turns limits off).
+    public var rateLimitPerSecond: Double = 200
+    public var rateLimitBurst: Double = 400
+    /// Whether anyone may create an owner account with POST /v1/owners.
+    public var allowSignup = true
+    /// How often the lease rescuer runs.
+    public var rescueInterval: Duration = .seconds(1)
+
+    public init() {}
+}
+
+/// Builds the HTTP + WebSocket application around a marketplace, with the lease rescuer as a service
+/// of the same service group. Tests run it in-process (`app.test(.router)`) or live.
+public func buildApplication(
+    _ configuration: ServerConfiguration, marketplace: Marketplace, logger: Logger = Logger(label: "workhive")
+) -> some ApplicationProtocol {
+    let router = Router(context: WorkhiveRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: AuthMiddleware(
+        marketplace: marketplace, limiter: RateLimiter(perSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)))
+    APIRoutes(marketplace: marketplace, configuration: configuration).register(on: router)
+    EventsRoute(marketplace: marketplace).register(on: router)
+    var app = Application(
+        router: router,
+        server: .http1WebSocketUpgrade(webSocketRouter: router),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "workhive"),
+        logger: logger)
+    app.addServices(LeaseRescuerService(marketplace: marketplace, interval: configuration.rescueInterval))
+    return app
+}
+
+/// Runs the lease rescuer until the service group shuts down.
+struct LeaseRescuerService: Service {
+    let marketplace: Marketplace
+    let interval: Duration
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await marketplace.runRescuer(every: interval)
+        }
+    }
+}
