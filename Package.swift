@@ -71,5 +71,12 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .testTarget(
+            name: "WorkhiveAgentTests",
+            dependencies: [
+                "WorkhiveAgent", "WorkhiveServer", "WorkhiveEngine",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )

@@ -93,6 +93,7 @@ public struct TaskSpec: Sendable, Equatable {
         }
         guard (5...86_400).contains(leaseSeconds) else { throw .invalid("lease_seconds must be between 5 and 86400") }
         guard (1...20).contains(maxAttempts) else { throw .invalid("max_attempts must be between 1 and 20") }
+        // (Verification slots allow up to 100 claims; claim ids reserve 7 bits for the attempt.)
         guard (-1000...1000).contains(priority) else { throw .invalid("priority must be between -1000 and 1000") }
         if let deadlineAtMillis, deadlineAtMillis <= nowMillis {
             throw .invalid("deadline must be in the future")

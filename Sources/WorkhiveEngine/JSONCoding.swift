@@ -1,17 +1,11 @@
-import Foundation
 import WorkhiveCore
 
 /// The one place JSON text is produced and parsed for storage.
 public enum StoredJSON {
-    public static func encode(_ value: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
-    }
+    public static func encode(_ value: JSONValue) -> String { value.jsonText }
 
-    public static func decode(_ text: String) -> JSONValue {
-        (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
-    }
+    /// Stored JSON was written by `encode`, so it parses; anything else reads as null.
+    public static func decode(_ text: String) -> JSONValue { (try? JSONValue.parse(text)) ?? .null }
 
     public static func encodeStrings(_ values: [String]) -> String { encode(.array(values.map(JSONValue.string))) }
 

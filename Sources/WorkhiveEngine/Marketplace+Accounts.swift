@@ -90,10 +90,8 @@ extension Marketplace {
         }
         let now = self.now()
         let source = system.deposits(for: target)
+        let funds = try await fundsAccount(of: target)
         return try await transact { tx, events in
-            guard let funds: AccountID = try await tx.queryOne("SELECT funds_account_id FROM owners WHERE id = ?", target)?.id(0) else {
-                throw WorkhiveError.notFound("owner \(target)")
-            }
             var batch = LedgerBatch()
             batch.posted(from: source, to: funds, amountMicroUSDT, .deposit)
             try await self.apply(batch, tx, now: now)

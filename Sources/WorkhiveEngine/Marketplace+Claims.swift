@@ -8,20 +8,17 @@ extension Marketplace {
     public func claim(_ principal: Principal, taskType: String, capabilities: [String]? = nil) async throws -> ClaimView? {
         let (worker, owner, kind) = try principal.requireWorker(for: "claim")
         try TaskType.validate(taskType, allowVerify: true)
-        let requested = try capabilities.map { try Capabilities($0) }
+        let registered = Capabilities(canonical: try await workerFacts(worker).capabilities)
+        let caps = try capabilities.map { try Capabilities($0) } ?? registered
+        guard caps.isSubset(of: registered) else {
+            throw WorkhiveError.forbidden("capabilities \(caps.names) are not all registered for this worker (\(registered.names))")
+        }
         let now = self.now()
-        let claimID = ClaimID(random.nextPositiveInt64())
-        return try await transact { tx, _ in
-            guard let registered = try await tx.queryOne("SELECT capabilities FROM workers WHERE id = ?", worker)?.text(0) else {
-                throw WorkhiveError.notFound("worker \(worker)")
-            }
-            let registeredCaps = Capabilities(canonical: registered)
-            if let requested, !requested.isSubset(of: registeredCaps) {
-                throw WorkhiveError.forbidden("capabilities \(requested.names) are not all registered for this worker (\(registeredCaps.names))")
-            }
-            let caps = requested ?? registeredCaps
-            guard let row = try await tx.queryOne("""
-                UPDATE tasks SET state = 'claimed', claim_id = ?, worker_id = ?, claimed_at = ?,
+        let claimed = try await transact { tx, _ in
+            // A claim id names the task and the attempt (attempts stay below 128), so ids grow with
+            // task ids and their unique index is appended to rather than written at random places.
+            try await tx.queryOne("""
+                UPDATE tasks SET state = 'claimed', claim_id = id * 128 + attempts + 1, worker_id = ?, claimed_at = ?,
                     lease_expires_at = ? + lease_seconds * 1000, attempts = attempts + 1, expiring_notified = 0, updated_at = ?
                 WHERE id = (
                     SELECT t.id FROM tasks t
@@ -34,19 +31,22 @@ extension Marketplace {
                           SELECT 1 FROM tasks s WHERE s.submission_id = t.submission_id AND s.worker_id = ?))
                     ORDER BY t.priority DESC, t.id
                     LIMIT 1)
-                RETURNING \(Self.taskColumns)
-                """, [claimID.sqlValue, worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
+                RETURNING id, lease_expires_at, attempts, claim_id
+                """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
                       .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, worker.sqlValue])
-            else { return nil }
-            let task = Self.taskView(row)
+        }
+        guard let claimed else { return nil }
+        // What the worker needs to do the work is immutable once posted: read it outside the write lane.
+        return try await read { tx in
+            let task = Self.taskView(try await tx.queryOne("SELECT \(Self.taskColumns) FROM tasks WHERE id = ?", claimed.int(0))!)
             var review: ReviewView?
             if let submission = task.submissionId, let parent = task.parentTaskId {
                 let s = try await tx.queryOne("SELECT \(Self.submissionColumns) FROM submissions WHERE id = ?", submission)!
                 let p = try await tx.queryOne("SELECT \(Self.taskColumns) FROM tasks WHERE id = ?", parent)!
                 review = ReviewView(task: Self.taskView(p), submission: Self.submissionView(s))
             }
-            return ClaimView(claimId: claimID, workerId: worker, task: task, attempt: task.attempts,
-                             leaseExpiresAtMillis: row.int(27), review: review)
+            return ClaimView(claimId: claimed.id(3), workerId: worker, task: task, attempt: Int(claimed.int(2)),
+                             leaseExpiresAtMillis: claimed.int(1), review: review)
         }
     }
 

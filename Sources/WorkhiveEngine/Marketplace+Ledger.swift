@@ -6,8 +6,9 @@ struct LedgerShortfall: Error {
 }
 
 extension Marketplace {
-    /// Writes a batch: every transfer in one INSERT, then each touched account's totals once.
-    /// Accounts that may not be overdrawn are guarded in the UPDATE itself (and by a CHECK constraint).
+    /// Writes a batch in two statements: every transfer in one INSERT, then every touched account's
+    /// totals in one UPDATE. Accounts that may not be overdrawn are guarded in that UPDATE (and by a
+    /// CHECK constraint); if any guard holds back a row, the whole operation is refused.
     @discardableResult
     func apply(_ batch: LedgerBatch, _ tx: any SQLExecutor, now: Int64) async throws -> [TransferID] {
         guard !batch.isEmpty else { return [] }
@@ -17,23 +18,38 @@ extension Marketplace {
             binds += [.text(t.kind.rawValue), t.debit.sqlValue, t.credit.sqlValue, .integer(t.amount),
                       .text(t.reason.rawValue), t.taskID.sqlValue, t.pendingID.sqlValue, .integer(now)]
         }
-        let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: batch.transfers.count).joined(separator: ", ")
         let ids: [TransferID] = try await tx.query(
-            "INSERT INTO transfers (kind, debit_account_id, credit_account_id, amount, reason, task_id, pending_id, created_at) VALUES \(values) RETURNING id",
+            "INSERT INTO transfers (kind, debit_account_id, credit_account_id, amount, reason, task_id, pending_id, created_at) VALUES "
+                + Self.placeholders(rows: batch.transfers.count, columns: 8) + " RETURNING id",
             binds).map { $0.id(0) }.sorted()
+        var deltas: [SQLValue] = []
+        deltas.reserveCapacity(batch.touched.count * 5)
         for account in batch.touched {
             let d = batch.deltas[account]!
-            let unguarded = system.deposits.contains(account)
-            let changed = try await tx.execute("""
-                UPDATE accounts SET debits_pending = debits_pending + ?, debits_posted = debits_posted + ?,
-                    credits_pending = credits_pending + ?, credits_posted = credits_posted + ?
-                WHERE id = ? AND (? OR debits_posted + ? + debits_pending + ? <= credits_posted + ?)
-                """,
-                d.debitsPending, d.debitsPosted, d.creditsPending, d.creditsPosted, account,
-                unguarded, d.debitsPosted, d.debitsPending, d.creditsPosted)
-            if changed == 0 { throw LedgerShortfall(account: account) }
+            deltas += [account.sqlValue, .integer(d.debitsPending), .integer(d.debitsPosted), .integer(d.creditsPending), .integer(d.creditsPosted)]
+        }
+        let changed = try await tx.execute("""
+            WITH d(id, dpe, dpo, cpe, cpo) AS (VALUES \(Self.placeholders(rows: batch.touched.count, columns: 5)))
+            UPDATE accounts SET debits_pending = accounts.debits_pending + d.dpe, debits_posted = accounts.debits_posted + d.dpo,
+                credits_pending = accounts.credits_pending + d.cpe, credits_posted = accounts.credits_posted + d.cpo
+            FROM d WHERE accounts.id = d.id
+              AND (accounts.kind = 'deposits' OR accounts.debits_posted + d.dpo + accounts.debits_pending + d.dpe <= accounts.credits_posted + d.cpo)
+            """, deltas)
+        if changed != batch.touched.count {
+            for account in batch.touched {
+                let t = try await totals(of: account, tx) + batch.deltas[account]!
+                if !system.deposits.contains(account) && t.debitsPosted + t.debitsPending > t.creditsPosted {
+                    throw LedgerShortfall(account: account)
+                }
+            }
+            throw LedgerShortfall(account: batch.touched[0])
         }
         return ids
+    }
+
+    static func placeholders(rows: Int, columns: Int) -> String {
+        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        return Array(repeating: row, count: rows).joined(separator: ", ")
     }
 
     func totals(of account: AccountID, _ tx: any SQLExecutor) async throws -> AccountTotals {

@@ -20,6 +20,19 @@ extension Marketplace {
             createdAtMillis: r.int(23), updatedAtMillis: r.int(24))
     }
 
+    /// The view of a task just posted, built from its spec without reading it back.
+    static func taskView(of spec: TaskSpec, id: TaskID, requester: OwnerID, now: Int64) -> TaskView {
+        let v = spec.verification
+        return TaskView(
+            id: id, requesterId: requester, taskType: spec.taskType, title: spec.title, instructions: spec.instructions,
+            payload: StoredJSON.decode(spec.payloadJSON), requiredCapabilities: spec.requiredCapabilities.names,
+            rewardMicroUSDT: spec.rewardMicroUSDT, leaseSeconds: spec.leaseSeconds, maxAttempts: spec.maxAttempts,
+            deadlineAtMillis: spec.deadlineAtMillis, priority: spec.priority, visibility: spec.visibility,
+            verification: VerificationPolicyView(verifiers: v.verifiers, quorum: v.quorum, spotCheckRate: v.spotCheckRate, verifierRewardMicroUSDT: v.verifierRewardMicroUSDT),
+            state: .open, attempts: 0, failureReason: nil, parentTaskId: nil, submissionId: nil, humanOnly: false,
+            createdAtMillis: now, updatedAtMillis: now)
+    }
+
     /// Posts a task and holds its escrow (reward + fee + every verifier reward it may need) from the
     /// requester's funds. With an idempotency key, a retry returns the task the first call posted.
     public func postTask(_ principal: Principal, _ spec: TaskSpec, idempotencyKey: String? = nil, requestHash: String? = nil) async throws -> TaskView {
@@ -31,16 +44,14 @@ extension Marketplace {
         }
         let now = self.now()
         let hold = configuration.fees.escrowHold(for: spec)
-        return try await transact { tx, events in
+        let funds = try await fundsAccount(of: requester)
+        let (task, existing) = try await transact { tx, events -> (TaskID, SQLRow?) in
             if let idempotencyKey, let existing = try await tx.queryOne(
                 "SELECT \(Self.taskColumns) FROM tasks WHERE requester_id = ? AND idempotency_key = ?", requester, idempotencyKey) {
                 guard existing.optionalText(30) == requestHash else {
                     throw WorkhiveError(.idempotencyKeyReused, "Idempotency-Key '\(idempotencyKey)' was used for a different task")
                 }
-                return Self.taskView(existing)
-            }
-            guard let funds: AccountID = try await tx.queryOne("SELECT funds_account_id FROM owners WHERE id = ?", requester)?.id(0) else {
-                throw WorkhiveError.notFound("owner \(requester)")
+                return (existing.id(0), existing)
             }
             let escrow: AccountID = try await tx.queryOne(
                 "INSERT INTO accounts (kind, owner_id, created_at) VALUES ('escrow', ?, ?) RETURNING id", requester, now)!.id(0)
@@ -50,7 +61,7 @@ extension Marketplace {
                     max_attempts, deadline_at, priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state,
                     escrow_account_id, escrow_open, idempotency_key, request_hash, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, 1, ?, ?, ?, ?)
-                RETURNING \(Self.taskColumns)
+                RETURNING id
                 """, [requester.sqlValue, .text(spec.taskType), .text(spec.title), .text(spec.instructions), .text(spec.payloadJSON),
                       .text(spec.requiredCapabilities.canonical), .integer(spec.rewardMicroUSDT), spec.leaseSeconds.sqlValue,
                       spec.maxAttempts.sqlValue, spec.deadlineAtMillis.sqlValue, spec.priority.sqlValue, .text(spec.visibility.rawValue),
@@ -68,8 +79,9 @@ extension Marketplace {
             }
             events.append(.taskAvailable(.init(task: task, taskType: spec.taskType, requiredCapabilities: spec.requiredCapabilities.canonical,
                                                rewardMicroUSDT: spec.rewardMicroUSDT, humanOnly: false, excludedOwner: nil)))
-            return Self.taskView(row)
+            return (task, nil)
         }
+        return existing.map(Self.taskView) ?? Self.taskView(of: spec, id: task, requester: requester, now: now)
     }
 
     /// Cancels a task nobody holds and returns its escrow to the requester.

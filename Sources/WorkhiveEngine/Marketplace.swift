@@ -34,6 +34,7 @@ public final class Marketplace: Sendable {
     let system: SystemAccounts
     let blobs: BlobStore
     let keyCache = Mutex([String: Principal]())
+    let directory = Mutex(Directory())
     public let logger: Logger
 
     public static func open(

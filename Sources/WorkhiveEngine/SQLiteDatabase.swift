@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import WorkhiveCore
 
@@ -12,6 +13,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     private let queue = Mutex(WriteQueue())
     private let readers = Mutex([SQLiteConnection]())
     private var loop: Task<Void, Never>?
+    private let checkpointer: Checkpointer
     /// Most operations one commit carries; bounds latency under heavy load.
     private let maxBatch = 256
 
@@ -26,8 +28,9 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         writer = try SQLiteConnection(path: path)
         try writer.exec("""
             PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;
-            PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY;
+            PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0;
             """)
+        checkpointer = try Checkpointer(path: path)
         loop = Task.detached { [unowned self] in await self.runWriter() }
     }
 
@@ -48,13 +51,13 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         let connection = try readers.withLock { $0.popLast() } ?? openReader()
         defer { readers.withLock { if $0.count < 8 { $0.append(connection) } } }
-        try connection.exec("BEGIN")
+        try connection.executeSync("BEGIN", [])
         do {
             let value = try await body(connection)
-            try connection.exec("COMMIT")
+            try connection.executeSync("COMMIT", [])
             return value
         } catch {
-            try? connection.exec("ROLLBACK")
+            try? connection.executeSync("ROLLBACK", [])
             throw error
         }
     }
@@ -67,6 +70,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         }
         waiter?.resume()
         await loop?.value
+        checkpointer.stop()
         try? writer.exec("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
@@ -114,23 +118,55 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     private func runAlone(_ job: any WriteJob) async {
         do {
-            try writer.exec("BEGIN IMMEDIATE")
+            try writer.executeSync("BEGIN IMMEDIATE", [])
         } catch {
             return job.finish(error)
         }
         do {
             try await job.run(writer)
-            try writer.exec("COMMIT")
+            try writer.executeSync("COMMIT", [])
             job.finish(nil)
         } catch {
-            try? writer.exec("ROLLBACK")
+            try? writer.executeSync("ROLLBACK", [])
             job.finish(error)
         }
     }
 
+    /// Runs a group optimistically in one transaction without savepoints. Refusals are rare, so if
+    /// any operation throws, the whole group is rolled back and run again with a savepoint around
+    /// each operation, so that only the refused one is undone. Operations are pure functions of the
+    /// database and their captured inputs, so running one twice is safe.
     private func runGrouped(_ batch: [any WriteJob]) async {
         do {
-            try writer.exec("BEGIN IMMEDIATE")
+            try writer.executeSync("BEGIN IMMEDIATE", [])
+        } catch {
+            return batch.forEach { $0.finish(error) }
+        }
+        var failed = false
+        for job in batch {
+            do {
+                try await job.run(writer)
+            } catch {
+                failed = true
+                break
+            }
+        }
+        if failed {
+            try? writer.executeSync("ROLLBACK", [])
+            return await runWithSavepoints(batch)
+        }
+        do {
+            try writer.executeSync("COMMIT", [])
+            for job in batch { job.finish(nil) }
+        } catch {
+            try? writer.executeSync("ROLLBACK", [])
+            for job in batch { job.finish(error) }
+        }
+    }
+
+    private func runWithSavepoints(_ batch: [any WriteJob]) async {
+        do {
+            try writer.executeSync("BEGIN IMMEDIATE", [])
         } catch {
             return batch.forEach { $0.finish(error) }
         }
@@ -138,27 +174,28 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         succeeded.reserveCapacity(batch.count)
         for job in batch {
             do {
-                try writer.exec("SAVEPOINT op")
+                try writer.executeSync("SAVEPOINT op", [])
                 do {
                     try await job.run(writer)
-                    try writer.exec("RELEASE op")
+                    try writer.executeSync("RELEASE op", [])
                     succeeded.append(job)
                 } catch {
-                    try writer.exec("ROLLBACK TO op; RELEASE op")
+                    try writer.executeSync("ROLLBACK TO op", [])
+                    try writer.executeSync("RELEASE op", [])
                     job.finish(error)
                 }
             } catch {
                 // The savepoint machinery itself failed: give up the whole group.
-                try? writer.exec("ROLLBACK")
+                try? writer.executeSync("ROLLBACK", [])
                 for j in batch { j.finish(error) }  // finish is a no-op for jobs already answered
                 return
             }
         }
         do {
-            try writer.exec("COMMIT")
+            try writer.executeSync("COMMIT", [])
             for job in succeeded { job.finish(nil) }
         } catch {
-            try? writer.exec("ROLLBACK")
+            try? writer.executeSync("ROLLBACK", [])
             for job in succeeded { job.finish(error) }
         }
     }
@@ -186,5 +223,31 @@ private final class Job<T: Sendable>: WriteJob, @unchecked Sendable {
         guard let continuation else { return }
         self.continuation = nil
         if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: value!) }
+    }
+}
+
+/// Copies the WAL back into the database file from its own thread and connection, so the writer
+/// never stalls on a checkpoint's copying and fsync (autocheckpoint is off on the writer).
+private final class Checkpointer: @unchecked Sendable {
+    private let connection: SQLiteConnection
+    private let stopped = Mutex(false)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(path: String) throws {
+        connection = try SQLiteConnection(path: path)
+        let thread = Thread { [self] in
+            while !stopped.withLock({ $0 }) {
+                _ = try? connection.exec("PRAGMA wal_checkpoint(PASSIVE)")
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            done.signal()
+        }
+        thread.name = "workhive-sqlite-checkpoint"
+        thread.start()
+    }
+
+    func stop() {
+        stopped.withLock { $0 = true }
+        done.wait()
     }
 }

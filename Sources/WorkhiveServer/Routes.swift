@@ -119,7 +119,7 @@ struct APIRoutes {
         v1.post("claims/:id/submit") { request, context in
             let p = try context.requirePrincipal()
             let body = try await JSONBody.decode(SubmitRequest.self, from: request, limit: TaskSpec.maxPayloadBytes + 64 * 1024)
-            let submission = try await m.submit(p, claim: try context.id("id"), resultJSON: StoredJSON.encode(body.result), proofs: body.proofs ?? [])
+            let submission = try await m.submit(p, claim: try context.id("id"), result: body.result, proofs: body.proofs ?? [])
             return try JSONBody.response(submission, status: .created)
         }
         v1.post("claims/:id/vote") { request, context in

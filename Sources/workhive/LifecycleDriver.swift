@@ -1,0 +1,83 @@
+import Foundation
+import WorkhiveCore
+import WorkhiveEngine
+
+/// Drives full lifecycles against the engine in-process: post → claim → submit → 3 verification
+/// claims → 3 votes (the second settles, the third is a late, paid vote). Used by `bench` and `demo`.
+struct InProcessLifecycles {
+    let market: Marketplace
+    let requester: Principal
+    /// One lane per concurrent driver: its worker, its task type and three verifiers of other owners.
+    let lanes: [Lane]
+
+    struct Lane: Sendable {
+        let taskType: String
+        let worker: Principal
+        let verifiers: [Principal]
+    }
+
+    static func setUp(_ market: Marketplace, lanes: Int, funds: Int64) async throws -> InProcessLifecycles {
+        let requester = try await market.authenticate(apiKey: try await market.createOwner(name: "bench-requester").apiKey)
+        _ = try await market.deposit(requester, amountMicroUSDT: funds)
+        let workerOwner = try await market.authenticate(apiKey: try await market.createOwner(name: "bench-workers").apiKey)
+        var verifierOwners: [Principal] = []
+        for i in 0..<3 {
+            verifierOwners.append(try await market.authenticate(apiKey: try await market.createOwner(name: "bench-verifiers-\(i)").apiKey))
+        }
+        var made: [Lane] = []
+        for i in 0..<lanes {
+            let worker = try await market.authenticate(apiKey: try await market.createWorker(workerOwner, name: "agent-\(i)", kind: .agent, capabilities: []).apiKey)
+            var verifiers: [Principal] = []
+            for (j, owner) in verifierOwners.enumerated() {
+                verifiers.append(try await market.authenticate(apiKey: try await market.createWorker(owner, name: "verifier-\(i)-\(j)", kind: .agent, capabilities: []).apiKey))
+            }
+            made.append(Lane(taskType: "bench.lane\(i)", worker: worker, verifiers: verifiers))
+        }
+        return InProcessLifecycles(market: market, requester: requester, lanes: made)
+    }
+
+    /// Runs `count` lifecycles spread over the lanes concurrently; returns seconds taken.
+    func run(count: Int) async throws -> Double {
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (i, lane) in lanes.enumerated() {
+                let share = count / lanes.count + (i < count % lanes.count ? 1 : 0)
+                group.addTask { for _ in 0..<share { try await one(lane) } }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    func one(_ lane: Lane) async throws {
+        let spec = try TaskSpec(
+            taskType: lane.taskType, title: "Moderate item", instructions: "Is this image safe?", payloadJSON: #"{"item":1}"#,
+            requiredCapabilities: .none, rewardMicroUSDT: 100_000, leaseSeconds: 300, maxAttempts: 3, deadlineAtMillis: nil,
+            priority: 0, visibility: .public,
+            verification: VerificationPolicy(verifiers: 3, quorum: 2, spotCheckRate: 0, verifierRewardMicroUSDT: 5_000),
+            nowMillis: market.now())
+        _ = try await market.postTask(requester, spec)
+        guard let claim = try await market.claim(lane.worker, taskType: lane.taskType) else { throw BenchError("no task to claim") }
+        _ = try await market.submit(lane.worker, claim: claim.claimId, result: .object(["safe": .bool(true)]), proofs: [])
+        var slots: [(Principal, ClaimID)] = []
+        for verifier in lane.verifiers {
+            var slot: ClaimView?
+            for _ in 0..<1000 {
+                slot = try await market.claim(verifier, taskType: TaskType.verify)
+                if slot != nil { break }
+                await Task.yield()
+            }
+            guard let slot else { throw BenchError("no verification slot to claim") }
+            slots.append((verifier, slot.claimId))
+        }
+        for (verifier, claim) in slots {
+            _ = try await market.vote(verifier, claim: claim, verdict: .approve, reason: "")
+        }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

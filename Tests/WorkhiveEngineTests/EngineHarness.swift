@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import WorkhiveCore
+@testable import WorkhiveEngine
+
+/// A marketplace on a fresh SQLite file with a manual clock, and helpers that check the ledger
+/// after every operation they perform.
+struct EngineHarness {
+    let market: Marketplace
+    let clock: ManualClock
+    let directory: String
+
+    static func make(fees: FeePolicy = FeePolicy(), seed: UInt64 = 42) async throws -> EngineHarness {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let db = try SQLiteDatabase(path: directory + "/workhive.sqlite")
+        var configuration = MarketplaceConfiguration(blobDirectory: directory + "/blobs")
+        configuration.fees = fees
+        let clock = ManualClock()
+        let market = try await Marketplace.open(database: db, configuration: configuration, clock: clock, random: SeededRandom(seed: seed))
+        return EngineHarness(market: market, clock: clock, directory: directory)
+    }
+
+    /// Runs an operation, then asserts the ledger still balances and every invariant holds.
+    @discardableResult
+    func checked<T>(_ op: () async throws -> T, sourceLocation: SourceLocation = #_sourceLocation) async throws -> T {
+        let value = try await op()
+        try await assertLedger(sourceLocation: sourceLocation)
+        return value
+    }
+
+    func assertLedger(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let audit = try await LedgerAudit.run(market.database)
+        #expect(audit.problems == [], sourceLocation: sourceLocation)
+    }
+
+    /// A funded requester.
+    func requester(_ name: String = "requester", funds: Int64 = 100_000_000) async throws -> Principal {
+        let creds = try await market.createOwner(name: name)
+        let p = try await market.authenticate(apiKey: creds.apiKey)
+        if funds > 0 { try await checked { try await market.deposit(p, amountMicroUSDT: funds) } }
+        return p
+    }
+
+    /// A worker under a new owner of its own.
+    func worker(_ name: String, kind: WorkerKind = .agent, capabilities: [String] = [], owner: Principal? = nil) async throws -> Principal {
+        let ownerPrincipal: Principal
+        if let owner { ownerPrincipal = owner } else {
+            ownerPrincipal = try await market.authenticate(apiKey: try await market.createOwner(name: "\(name)-owner").apiKey)
+        }
+        let creds = try await market.createWorker(ownerPrincipal, name: name, kind: kind, capabilities: capabilities)
+        return try await market.authenticate(apiKey: creds.apiKey)
+    }
+
+    func spec(type: String = "social.like", reward: Int64 = 1_000_000, caps: [String] = [], verifiers: Int = 3, quorum: Int = 2,
+              spotCheck: Double = 0, verifierReward: Int64 = 50_000, lease: Int = 60, attempts: Int = 3, priority: Int = 0,
+              deadline: Int64? = nil, visibility: Visibility = .public) throws -> TaskSpec {
+        try TaskSpec(
+            taskType: type, title: "Like the post", instructions: "Like https://example.com/post/1", payloadJSON: #"{"url":"https://example.com/post/1"}"#,
+            requiredCapabilities: try Capabilities(caps), rewardMicroUSDT: reward, leaseSeconds: lease, maxAttempts: attempts,
+            deadlineAtMillis: deadline, priority: priority, visibility: visibility,
+            verification: VerificationPolicy(verifiers: verifiers, quorum: quorum, spotCheckRate: spotCheck, verifierRewardMicroUSDT: verifierReward),
+            nowMillis: clock.nowMillis())
+    }
+
+    func available(_ p: Principal) async throws -> Int64 {
+        try await market.wallet(p).accounts.first?.availableMicroUSDT ?? 0
+    }
+    func balance(_ p: Principal) async throws -> Int64 {
+        try await market.wallet(p).accounts.first?.balanceMicroUSDT ?? 0
+    }
+}
