@@ -57,6 +57,9 @@ let package = Package(
             dependencies: [
                 "WorkhiveCore", "WorkhiveEngine", "WorkhiveServer", "WorkhiveAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),

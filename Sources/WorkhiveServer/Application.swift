@@ -24,7 +24,8 @@ public struct ServerConfiguration: Sendable {
 /// Builds the HTTP + WebSocket application around a marketplace, with the lease rescuer as a service
 /// of the same service group. Tests run it in-process (`app.test(.router)`) or live.
 public func buildApplication(
-    _ configuration: ServerConfiguration, marketplace: Marketplace, logger: Logger = Logger(label: "workhive")
+    _ configuration: ServerConfiguration, marketplace: Marketplace, logger: Logger = Logger(label: "workhive"),
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = Router(context: WorkhiveRequestContext.self)
     router.add(middleware: ErrorMiddleware())
@@ -36,6 +37,7 @@ public func buildApplication(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: router),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "workhive"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     app.addServices(LeaseRescuerService(marketplace: marketplace, interval: configuration.rescueInterval))
     return app

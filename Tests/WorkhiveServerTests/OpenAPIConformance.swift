@@ -412,7 +412,7 @@ struct OpenAPIConformanceTests {
         try check(try await m.heartbeat(w, claim: claim.claimId), "Lease")
         let blob = try await m.uploadBlob(w, bytes: Array("proof".utf8), mediaType: "text/plain; charset=utf-8")
         try check(blob, "Blob")
-        let submission = try await m.submit(w, claim: claim.claimId, resultJSON: #"{"done":true}"#, proofs: [blob.sha256])
+        let submission = try await m.submit(w, claim: claim.claimId, result: .object(["done": .bool(true)]), proofs: [blob.sha256])
         try check(submission, "Submission")
         let slot = try #require(try await m.claim(v, taskType: TaskType.verify))
         #expect(slot.review != nil)

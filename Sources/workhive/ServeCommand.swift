@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import WorkhiveEngine
+import WorkhiveServer
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the marketplace server on the embedded SQLite database in a data directory.")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: "Data directory (database, proof blobs, the first admin key).") var dataDir = "./data"
+    @Option(help: "Requests per second per API key (0 turns rate limits off).") var rateLimit: Double = 200
+    @Flag(help: "Refuse POST /v1/owners (sign-up) from anyone.") var closedSignup = false
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let market = try await openMarket(dataDir: dataDir)
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.rateLimitPerSecond = rateLimit
+        configuration.rateLimitBurst = max(1, rateLimit * 2)
+        configuration.allowSignup = !closedSignup
+        let adminNote = try await ensureAdmin(market)
+        let url = "http://\(host):\(port)"
+        let app = buildApplication(configuration, marketplace: market) { actualPort in
+            print("Workhive is listening on http://\(host):\(actualPort) (data in \(dataDir))")
+            print(adminNote)
+        }
+        _ = url
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "workhive")))
+        try await group.run()
+        await market.database.close()
+    }
+
+    /// On a new data directory, creates the first admin (also a requester) and shows its key once;
+    /// the key is also left in DATA_DIR/admin-key (mode 0600) for local use.
+    func ensureAdmin(_ market: Marketplace) async throws -> String {
+        if try await market.hasAdmin() {
+            return "Admin key: see \(dataDir)/admin-key (keys are shown only when created)."
+        }
+        let admin = try await market.createOwner(name: "admin", admin: true)
+        let path = dataDir + "/admin-key"
+        FileManager.default.createFile(atPath: path, contents: Data((admin.apiKey + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        return """
+            First admin and requester key (shown once, also saved to \(path)):
+              \(admin.apiKey)
+            Try: curl -H 'Authorization: Bearer \(admin.apiKey)' http://\(host):\(port)/v1/wallet
+            """
+    }
+}
