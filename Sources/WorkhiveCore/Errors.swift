@@ -11,7 +11,6 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case insufficientFunds = "insufficient_funds"
     case idempotencyKeyReused = "idempotency_key_reused"
     case claimExpired = "claim_expired"
-    case claimNotHeld = "claim_not_held"
     case taskNotOpen = "task_not_open"
     case verificationClosed = "verification_closed"
     case payloadTooLarge = "payload_too_large"
@@ -29,7 +28,7 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
         case .notFound: 404
         case .methodNotAllowed: 405
         case .conflict, .idempotencyKeyReused, .taskNotOpen, .verificationClosed: 409
-        case .claimExpired, .claimNotHeld: 409
+        case .claimExpired: 409
         case .payloadTooLarge: 413
         case .unsupportedMediaType: 415
         case .rateLimited: 429

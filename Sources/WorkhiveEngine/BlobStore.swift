@@ -58,9 +58,21 @@ extension Marketplace {
         }
     }
 
-    public func blob(_ digest: String) async throws -> (BlobView, Data) {
+    /// A blob, for whoever may see it: its uploader's owner, an admin, the requester of a task it is a
+    /// proof for, and the verifiers of that submission. Everyone else is told it does not exist.
+    public func blob(_ principal: Principal, _ digest: String) async throws -> (BlobView, Data) {
         guard BlobStore.isDigest(digest) else { throw WorkhiveError.invalid("not a SHA-256 digest") }
-        let row = try await read { tx in try await tx.queryOne("SELECT size, media_type FROM blobs WHERE sha256 = ?", digest) }
+        let owner = principal.ownerID
+        let worker = principal.workerID ?? WorkerID(-1)
+        let admin = principal.isAdmin
+        let row = try await read { tx in
+            try await tx.queryOne("""
+                SELECT b.size, b.media_type FROM blobs b WHERE b.sha256 = ? AND (? OR b.owner_id = ? OR EXISTS (
+                    SELECT 1 FROM submission_proofs p JOIN submissions s ON s.id = p.submission_id JOIN tasks t ON t.id = s.task_id
+                    WHERE p.sha256 = b.sha256 AND (t.requester_id = ? OR EXISTS (
+                        SELECT 1 FROM tasks v WHERE v.submission_id = s.id AND v.worker_id = ?))))
+                """, digest, admin, owner, owner, worker)
+        }
         guard let row, let data = blobs.load(digest) else { throw WorkhiveError.notFound("blob \(digest)") }
         return (BlobView(sha256: digest, size: row.int(0), mediaType: row.text(1)), data)
     }

@@ -67,6 +67,11 @@ extension Marketplace {
                     request_hash, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING id
                 """, taskID, claim, worker, owner, attempt, resultJSON, proofsJSON, task.int(6), task.int(7), requestHash, now)!.id(0)
+            if !proofs.isEmpty {
+                try await tx.execute(
+                    "INSERT INTO submission_proofs (sha256, submission_id) VALUES \(Self.placeholders(rows: Set(proofs).count, columns: 2))",
+                    Set(proofs).sorted().flatMap { [SQLValue.text($0), submission.sqlValue] })
+            }
             let policy = VerificationPolicy(verifiers: Int(task.int(6)), quorum: Int(task.int(7)), spotCheckRate: task.double(8),
                                             verifierRewardMicroUSDT: task.int(9))
             var view = SubmissionView(id: submission, taskId: taskID, workerId: worker, attempt: attempt, state: "pending", approvals: 0,

@@ -168,6 +168,12 @@ enum Schema {
                 owner_id INTEGER NOT NULL,
                 created_at INTEGER NOT NULL
             );
+
+            CREATE TABLE submission_proofs (
+                sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+                submission_id INTEGER NOT NULL REFERENCES submissions(id),
+                PRIMARY KEY (sha256, submission_id)
+            );
             """),
     ]
 }

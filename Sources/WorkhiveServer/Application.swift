@@ -27,12 +27,7 @@ public func buildApplication(
     _ configuration: ServerConfiguration, marketplace: Marketplace, logger: Logger = Logger(label: "workhive"),
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = Router(context: WorkhiveRequestContext.self)
-    router.add(middleware: ErrorMiddleware())
-    router.add(middleware: AuthMiddleware(
-        marketplace: marketplace, limiter: RateLimiter(perSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)))
-    APIRoutes(marketplace: marketplace, configuration: configuration).register(on: router)
-    EventsRoute(marketplace: marketplace).register(on: router)
+    let router = buildRouter(configuration, marketplace: marketplace)
     var app = Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: router),

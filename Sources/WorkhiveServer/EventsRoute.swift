@@ -12,8 +12,11 @@ struct EventsRoute {
 
     func register(on router: Router<WorkhiveRequestContext>) {
         let m = marketplace
-        router.ws("/v1/events") { _, context in
+        router.ws("/v1/events") { request, context in
             _ = try context.requirePrincipal()
+            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                throw WorkhiveError.invalid("/v1/events is a WebSocket: connect with 'Upgrade: websocket'")
+            }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, wsContext in
             guard let principal = wsContext.requestContext.principal else { return }

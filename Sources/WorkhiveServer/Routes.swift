@@ -68,7 +68,9 @@ struct APIRoutes {
             let body = try JSONBody.decode(PostTaskRequest.self, from: bytes)
             let spec = try body.spec(now: m.now())
             let key = request.headers[.idempotencyKey]
-            let task = try await m.postTask(p, spec, idempotencyKey: key, requestHash: key.map { _ in sha256Hex(bytes.readableBytesView) })
+            // A retry is recognised by what it asks for, not by its bytes: hash the canonical JSON.
+            let canonical = key.map { _ in sha256Hex((try? JSONValue.parse(String(buffer: bytes)))?.jsonText ?? String(buffer: bytes)) }
+            let task = try await m.postTask(p, spec, idempotencyKey: key, requestHash: canonical)
             return try JSONBody.response(task, status: .created)
         }
         v1.get("tasks") { request, context in
@@ -137,15 +139,18 @@ struct APIRoutes {
             return try JSONBody.response(blob, status: .created)
         }
         v1.get("blobs/:sha256") { _, context in
-            _ = try context.requirePrincipal()
-            let (blob, data) = try await m.blob(context.parameters.get("sha256") ?? "")
+            let (blob, data) = try await m.blob(try context.requirePrincipal(), context.parameters.get("sha256") ?? "")
             return Response(status: .ok, headers: [.contentType: blob.mediaType, .cacheControl: "private, max-age=31536000, immutable"],
                             body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
 
         v1.get("wallet") { request, context in
-            let limit = request.uri.queryParameters["limit"].flatMap { Int($0) } ?? 50
-            return try JSONBody.response(try await m.wallet(try context.requirePrincipal(), historyLimit: limit))
+            let p = try context.requirePrincipal()
+            let limit = try request.uri.queryParameters["limit"].map { l in
+                guard let n = Int(l), n > 0 else { throw WorkhiveError.invalid("limit must be a positive integer") }
+                return n
+            } ?? 50
+            return try JSONBody.response(try await m.wallet(p, historyLimit: limit))
         }
         v1.post("wallet/deposits") { request, context in
             let p = try context.requirePrincipal()
