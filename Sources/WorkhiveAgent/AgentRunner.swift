@@ -89,6 +89,11 @@ public final class AgentRunner: Sendable {
         var stopRequested = false
         var status = WorkerStatus.offline
         var inFlightClaim: Task<Claim?, any Error>?
+        var claimPhase = ClaimPhase.requesting
+    }
+
+    enum ClaimPhase {
+        case requesting, backingOff
     }
 
     /// The client used for leases, submissions and votes (its key must be the worker's).
@@ -127,7 +132,8 @@ public final class AgentRunner: Sendable {
     /// then reports `offline` and returns.
     ///
     /// `stop()` is graceful: a claim in hand is finished and delivered first. Cancellation is not: the
-    /// work in progress is cancelled and its claim released. Throws when claiming fails for a reason
+    /// work in progress is cancelled and its claim released (a long poll cut off by cancellation may
+    /// still lease a task on the server, which then waits out its lease). Throws when claiming fails for a reason
     /// retrying cannot fix (a bad key, a suspended worker, unregistered capabilities).
     public func run() async throws {
         guard !taskTypes.isEmpty else { throw RunnerError.noTaskTypes }
@@ -154,14 +160,16 @@ public final class AgentRunner: Sendable {
         logger.info("agent stopped", metadata: ["counters": "\(counters)"])
     }
 
-    /// Asks `run()` to finish: no new claims are taken (a long poll in flight is abandoned), a claim
-    /// in hand is completed and delivered, then the worker reports `offline` and `run()` returns.
+    /// Asks `run()` to finish: no new claims are taken, a claim in hand is completed and delivered,
+    /// then the worker reports `offline` and `run()` returns. A long poll in flight is let finish (at
+    /// most `waitSeconds`) and whatever it claims is released, since the server would lease a task
+    /// to an abandoned poll anyway.
     public func stop() {
-        let inFlight = state.withLock { s in
+        let backingOff = state.withLock { s in
             s.stopRequested = true
-            return s.inFlightClaim
+            return s.claimPhase == .backingOff ? s.inFlightClaim : nil
         }
-        inFlight?.cancel()
+        backingOff?.cancel()
     }
 
     var shouldStop: Bool { Task.isCancelled || state.withLock { $0.stopRequested } }
@@ -197,23 +205,38 @@ public final class AgentRunner: Sendable {
         }
     }
 
-    /// One claim request (retried while retryable), abandoned at once by `stop()`.
+    /// One claim request, retried while retryable.
+    ///
+    /// `stop()` lets a request in flight finish rather than cut it off: the server would still
+    /// lease a task to a long poll whose client has gone, and that task would sit leased to nobody
+    /// until the lease ran out. A claim that arrives after `stop()` is released at once. A backoff
+    /// wait between retries is cut short by `stop()`.
     private func claimNext(type: String, waitSeconds: Double) async throws -> Claim? {
-        let request = Task { [worker, configuration] in
-            try await self.retrying("claim") {
-                try await worker.claimTask(type: type, capabilities: configuration.capabilities, waitSeconds: waitSeconds)
+        state.withLock { $0.claimPhase = .requesting }
+        let request = Task { [worker, configuration] () async throws -> Claim? in
+            try await self.retrying("claim", onRetry: {
+                self.state.withLock { s in
+                    s.claimPhase = .backingOff
+                    if s.stopRequested { withUnsafeCurrentTask { $0?.cancel() } }
+                }
+            }) {
+                guard self.state.withLock({ s in
+                    s.claimPhase = .requesting
+                    return !s.stopRequested
+                }) else { throw CancellationError() }
+                return try await worker.claimTask(type: type, capabilities: configuration.capabilities, waitSeconds: waitSeconds)
             }
         }
-        let stopped = state.withLock { s in
+        let cancelNow = state.withLock { s in
             s.inFlightClaim = request
-            return s.stopRequested
+            return s.stopRequested && s.claimPhase == .backingOff
         }
-        if stopped { request.cancel() }
+        if cancelNow { request.cancel() }
         defer { state.withLock { $0.inFlightClaim = nil } }
         let claim = try await withTaskCancellationHandler { try await request.value } onCancel: { request.cancel() }
-        if let claim, Task.isCancelled {
-            // Cancelled while the claim was on its way back: give it straight back.
-            await releaseDetached(claim)
+        if let claim, shouldStop {
+            // Stopped or cancelled while the claim was on its way back: give it straight back.
+            if Task.isCancelled { await releaseDetached(claim) } else { await release(claim) }
             return nil
         }
         return claim
@@ -297,11 +320,13 @@ public final class AgentRunner: Sendable {
 
     // MARK: - Retries and bookkeeping
 
-    /// Runs `operation` under the retry policy, counting the errors it retries.
-    func retrying<T>(_ what: String, _ operation: () async throws -> T) async throws -> T {
+    /// Runs `operation` under the retry policy, counting the errors it retries. `onRetry` runs just
+    /// before each backoff wait.
+    func retrying<T>(_ what: String, onRetry: (@Sendable () -> Void)? = nil, _ operation: () async throws -> T) async throws -> T {
         try await configuration.retry.run(onRetry: { [logger] error, attempt, delay in
             self.record(error)
             logger.debug("retrying \(what)", metadata: ["attempt": "\(attempt)", "delay": "\(delay)", "error": "\(error)"])
+            onRetry?()
         }, operation)
     }
 

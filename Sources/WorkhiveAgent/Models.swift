@@ -62,6 +62,38 @@ public struct WorkTask: Sendable, Hashable, Codable, Identifiable {
     /// Whether this is a verification slot, answered with a vote.
     public var isVerification: Bool { taskType == TaskTypes.verify }
 
+    /// A task value, for example to unit-test an executor without a server.
+    public init(
+        id: Int64, requesterId: Int64 = 0, taskType: String, title: String = "", instructions: String = "", payload: JSON = [:],
+        requiredCapabilities: [String] = [], rewardMicroUSDT: Int64 = 0, leaseSeconds: Int = 300, maxAttempts: Int = 3,
+        deadlineAtMillis: Int64? = nil, priority: Int = 0, visibility: Visibility = .public, verification: VerificationPolicy? = nil,
+        state: TaskState = .open, attempts: Int = 0, failureReason: String? = nil, parentTaskId: Int64? = nil,
+        submissionId: Int64? = nil, humanOnly: Bool = false, createdAtMillis: Int64 = 0, updatedAtMillis: Int64 = 0
+    ) {
+        self.id = id
+        self.requesterId = requesterId
+        self.taskType = taskType
+        self.title = title
+        self.instructions = instructions
+        self.payload = payload
+        self.requiredCapabilities = requiredCapabilities
+        self.rewardMicroUSDT = rewardMicroUSDT
+        self.leaseSeconds = leaseSeconds
+        self.maxAttempts = maxAttempts
+        self.deadlineAtMillis = deadlineAtMillis
+        self.priority = priority
+        self.visibility = visibility
+        self.verification = verification
+        self.state = state
+        self.attempts = attempts
+        self.failureReason = failureReason
+        self.parentTaskId = parentTaskId
+        self.submissionId = submissionId
+        self.humanOnly = humanOnly
+        self.createdAtMillis = createdAtMillis
+        self.updatedAtMillis = updatedAtMillis
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, title, instructions, payload, priority, visibility, verification, state, attempts
         case requesterId = "requester_id"
@@ -121,6 +153,22 @@ public struct Submission: Sendable, Hashable, Codable, Identifiable {
     public var createdAtMillis: Int64
     public var decidedAtMillis: Int64?
 
+    /// A submission value, for example to unit-test a verifier without a server.
+    public init(id: Int64, taskId: Int64, workerId: Int64 = 0, attempt: Int = 1, state: SubmissionState = .pending, approvals: Int = 0,
+                rejections: Int = 0, result: JSON, proofs: [String] = [], createdAtMillis: Int64 = 0, decidedAtMillis: Int64? = nil) {
+        self.id = id
+        self.taskId = taskId
+        self.workerId = workerId
+        self.attempt = attempt
+        self.state = state
+        self.approvals = approvals
+        self.rejections = rejections
+        self.result = result
+        self.proofs = proofs
+        self.createdAtMillis = createdAtMillis
+        self.decidedAtMillis = decidedAtMillis
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, attempt, state, approvals, rejections, result, proofs
         case taskId = "task_id"
@@ -149,6 +197,11 @@ public struct Submission: Sendable, Hashable, Codable, Identifiable {
 public struct Review: Sendable, Hashable, Codable {
     public var task: WorkTask
     public var submission: Submission
+
+    public init(task: WorkTask, submission: Submission) {
+        self.task = task
+        self.submission = submission
+    }
 }
 
 /// A leased task: the claimant must submit (or vote) before `leaseExpiresAtMillis`, renewing the
@@ -165,6 +218,16 @@ public struct Claim: Sendable, Hashable, Codable, Identifiable {
     public var id: Int64 { claimId }
     /// Whether this claim is a verification slot, answered with a vote.
     public var isVerification: Bool { review != nil || task.isVerification }
+
+    /// A claim value, for example to unit-test an executor without a server.
+    public init(claimId: Int64, workerId: Int64 = 0, task: WorkTask, attempt: Int = 1, leaseExpiresAtMillis: Int64, review: Review? = nil) {
+        self.claimId = claimId
+        self.workerId = workerId
+        self.task = task
+        self.attempt = attempt
+        self.leaseExpiresAtMillis = leaseExpiresAtMillis
+        self.review = review
+    }
 
     enum CodingKeys: String, CodingKey {
         case task, attempt, review

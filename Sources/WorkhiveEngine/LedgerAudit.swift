@@ -56,7 +56,8 @@ public struct LedgerAudit: Sendable {
                 SELECT t.id, t.state, a.credits_pending, a.credits_posted - a.debits_posted FROM tasks t
                 JOIN accounts a ON a.id = t.escrow_account_id
                 WHERE t.task_type <> 'verify' AND t.state IN ('approved','rejected','failed','cancelled')
-                  AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.parent_task_id = t.id AND s.state IN ('open','claimed'))
+                  AND NOT EXISTS (SELECT 1 FROM submissions b JOIN tasks s ON s.submission_id = b.id
+                                  WHERE b.task_id = t.id AND s.state IN ('open','claimed'))
                   AND (t.escrow_open <> 0 OR a.credits_pending <> 0 OR a.credits_posted <> a.debits_posted)
                 LIMIT 20
                 """, []) {
@@ -72,13 +73,20 @@ public struct LedgerAudit: Sendable {
                 """, []) {
                 problems.append("task \(r.int(0)) is \(r.text(1)) and was paid \(r.int(2)) times")
             }
+            // A paid vote has exactly one verifier-reward transfer, unless its slot carries no reward
+            // (verifier_reward 0 is allowed): then it is settled without one.
             for r in try await tx.query("""
                 SELECT v.id, COUNT(x.id) FROM votes v
                 LEFT JOIN tasks s ON s.id = v.slot_task_id
                 LEFT JOIN transfers x ON x.task_id = s.id AND x.reason = 'verifier_reward'
-                GROUP BY v.id, v.paid HAVING COUNT(x.id) <> v.paid LIMIT 20
+                GROUP BY v.id, v.paid, s.reward HAVING COUNT(x.id) <> (CASE WHEN s.reward > 0 THEN v.paid ELSE 0 END) LIMIT 20
                 """, []) {
                 problems.append("vote \(r.int(0)) was paid \(r.int(1)) times")
+            }
+            if tx.dialect == .sqlite {
+                for r in try await tx.query("PRAGMA foreign_key_check", []).prefix(20) {
+                    problems.append("row \(r.int(1)) of \(r.text(0)) refers to a missing row of \(r.text(2))")
+                }
             }
             let transfers = try await tx.queryOne("SELECT COUNT(*) FROM transfers", [])!.int(0)
             return LedgerAudit(problems: problems, accounts: Int(sums.int(4)), transfers: Int(transfers))

@@ -11,11 +11,10 @@ extension Marketplace {
         let now = self.now()
         let secret = newSecret()
         return try await transact { tx, _ in
-            let account: AccountID = try await tx.queryOne(
-                "INSERT INTO accounts (kind, created_at) VALUES ('funds', ?) RETURNING id", now)!.id(0)
-            let owner: OwnerID = try await tx.queryOne(
-                "INSERT INTO owners (name, role, funds_account_id, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-                name, admin ? "admin" : "member", account, now)!.id(0)
+            let account = AccountID(try await tx.insert("INSERT INTO accounts (kind, created_at) VALUES ('funds', ?)", now))
+            let owner = OwnerID(try await tx.insert(
+                "INSERT INTO owners (name, role, funds_account_id, created_at) VALUES (?, ?, ?, ?)",
+                name, admin ? "admin" : "member", account, now))
             try await tx.execute("UPDATE accounts SET owner_id = ? WHERE id = ?", owner, account)
             let key = try await Self.insertKey(tx, owner: owner, worker: nil, secret: secret, now: now)
             return Credentials(apiKey: key, subject: OwnerView(id: owner, name: name, role: admin ? "admin" : "member", createdAtMillis: now))
@@ -31,11 +30,11 @@ extension Marketplace {
         let now = self.now()
         let secret = newSecret()
         return try await transact { tx, _ in
-            let account: AccountID = try await tx.queryOne(
-                "INSERT INTO accounts (kind, owner_id, created_at) VALUES ('earnings', ?, ?) RETURNING id", owner, now)!.id(0)
-            let worker: WorkerID = try await tx.queryOne(
-                "INSERT INTO workers (owner_id, name, kind, capabilities, earnings_account_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                owner, name, kind.rawValue, caps.canonical, account, now)!.id(0)
+            let account = AccountID(try await tx.insert(
+                "INSERT INTO accounts (kind, owner_id, created_at) VALUES ('earnings', ?, ?)", owner, now))
+            let worker = WorkerID(try await tx.insert(
+                "INSERT INTO workers (owner_id, name, kind, capabilities, earnings_account_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                owner, name, kind.rawValue, caps.canonical, account, now))
             try await tx.execute("UPDATE accounts SET worker_id = ? WHERE id = ?", worker, account)
             let key = try await Self.insertKey(tx, owner: owner, worker: worker, secret: secret, now: now)
             return Credentials(apiKey: key, subject: WorkerView(
@@ -155,9 +154,9 @@ extension Marketplace {
     }
 
     private static func insertKey(_ tx: any SQLExecutor, owner: OwnerID, worker: WorkerID?, secret: String, now: Int64) async throws -> String {
-        let id = try await tx.queryOne(
-            "INSERT INTO api_keys (secret_hash, owner_id, worker_id, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-            sha256Hex(secret), owner, worker, now)!.int(0)
+        let id = try await tx.insert(
+            "INSERT INTO api_keys (secret_hash, owner_id, worker_id, created_at) VALUES (?, ?, ?, ?)",
+            sha256Hex(secret), owner, worker, now)
         return "wh_\(id)_\(secret)"
     }
 

@@ -100,6 +100,12 @@ extension Marketplace {
     /// Why a claim cannot be used: someone else's, never existed, or no longer held.
     func claimProblem(_ claim: ClaimID, worker: WorkerID, _ tx: any SQLExecutor, now: Int64) async throws -> WorkhiveError {
         guard let row = try await tx.queryOne("SELECT worker_id, state, lease_expires_at FROM tasks WHERE claim_id = ?", claim) else {
+            // A claim id is task id * 128 + attempt (see `claim`). If that task has been claimed again
+            // since, this claim was superseded (its lease ran out, or its submission was rejected).
+            if claim.rawValue % 128 != 0, try await tx.queryOne(
+                "SELECT 1 FROM tasks WHERE id = ? AND claim_id > ?", claim.rawValue / 128, claim) != nil {
+                return WorkhiveError(.claimExpired, "claim \(claim) is no longer held: the task was claimed again after it expired")
+            }
             return WorkhiveError.notFound("claim \(claim)")
         }
         if row.optionalID(0) != worker { return WorkhiveError.forbidden("claim \(claim) belongs to another worker") }

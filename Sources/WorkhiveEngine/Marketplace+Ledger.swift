@@ -9,19 +9,18 @@ extension Marketplace {
     /// Writes a batch in two statements: every transfer in one INSERT, then every touched account's
     /// totals in one UPDATE. Accounts that may not be overdrawn are guarded in that UPDATE (and by a
     /// CHECK constraint); if any guard holds back a row, the whole operation is refused.
-    @discardableResult
-    func apply(_ batch: LedgerBatch, _ tx: any SQLExecutor, now: Int64) async throws -> [TransferID] {
-        guard !batch.isEmpty else { return [] }
+    func apply(_ batch: LedgerBatch, _ tx: any SQLExecutor, now: Int64) async throws {
+        guard !batch.isEmpty else { return }
         var binds: [SQLValue] = []
         binds.reserveCapacity(batch.transfers.count * 8)
         for t in batch.transfers {
             binds += [.text(t.kind.rawValue), t.debit.sqlValue, t.credit.sqlValue, .integer(t.amount),
                       .text(t.reason.rawValue), t.taskID.sqlValue, t.pendingID.sqlValue, .integer(now)]
         }
-        let ids: [TransferID] = try await tx.query(
+        try await tx.execute(
             "INSERT INTO transfers (kind, debit_account_id, credit_account_id, amount, reason, task_id, pending_id, created_at) VALUES "
-                + Self.placeholders(rows: batch.transfers.count, columns: 8) + " RETURNING id",
-            binds).map { $0.id(0) }.sorted()
+                + Self.placeholders(rows: batch.transfers.count, columns: 8),
+            binds)
         var deltas: [SQLValue] = []
         deltas.reserveCapacity(batch.touched.count * 5)
         for account in batch.touched {
@@ -44,7 +43,6 @@ extension Marketplace {
             }
             throw LedgerShortfall(account: batch.touched[0])
         }
-        return ids
     }
 
     static func placeholders(rows: Int, columns: Int) -> String {

@@ -74,17 +74,20 @@ extension Marketplace {
     /// the task is final and nothing can draw on it any more. One INSERT and one UPDATE in all.
     private func drawFromEscrow(_ task: SQLRow, payouts: [Payout], state: TaskState, _ tx: any SQLExecutor, now: Int64) async throws {
         let taskID: TaskID = task.id(0)
-        var closing = task.bool(12) && state.isFinal
-        if closing {
-            closing = try await tx.queryOne("SELECT 1 FROM tasks WHERE parent_task_id = ? AND state IN ('open','claimed') LIMIT 1", taskID) == nil
-        }
+        let mayClose = task.bool(12) && state.isFinal
         let draw = payouts.reduce(0) { $0 + $1.amount }
-        guard draw > 0 || closing else { return }
+        guard draw > 0 || mayClose else { return }
         let escrow: AccountID = task.id(4)
+        // The hold, what is left of it, and whether any verification slot could still draw on it.
         let hold = try await tx.queryOne("""
-            SELECT t.id, t.debit_account_id, a.credits_pending FROM transfers t JOIN accounts a ON a.id = t.credit_account_id
+            SELECT t.id, t.debit_account_id, a.credits_pending,
+                   EXISTS (SELECT 1 FROM submissions b JOIN tasks s ON s.submission_id = b.id
+                           WHERE b.task_id = ? AND s.state IN ('open','claimed'))
+            FROM transfers t JOIN accounts a ON a.id = t.credit_account_id
             WHERE t.credit_account_id = ? AND t.kind = 'pending'
-            """, escrow)!
+            """, taskID, escrow)!
+        let closing = mayClose && !hold.bool(3)
+        guard draw > 0 || closing else { return }
         var batch = LedgerBatch()
         batch.post(pending: hold.id(0), from: hold.id(1), to: escrow, draw, task: taskID)
         for p in payouts { batch.posted(from: escrow, to: p.account, p.amount, p.reason, task: p.task) }

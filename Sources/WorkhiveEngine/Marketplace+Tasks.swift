@@ -9,8 +9,11 @@ extension Marketplace {
         """
 
     static func taskView(_ r: SQLRow) -> TaskView {
-        TaskView(
-            id: r.id(0), requesterId: r.id(1), taskType: r.text(2), title: r.text(3), instructions: r.text(4),
+        // Verification slots store no text of their own; every slot reads the same.
+        let isSlot = r.text(2) == TaskType.verify
+        return TaskView(
+            id: r.id(0), requesterId: r.id(1), taskType: r.text(2), title: isSlot ? "Verify a submission" : r.text(3),
+            instructions: isSlot ? verifyInstructions : r.text(4),
             payload: StoredJSON.decode(r.text(5)), requiredCapabilities: Capabilities(canonical: r.text(6)).names,
             rewardMicroUSDT: r.int(7), leaseSeconds: Int(r.int(8)), maxAttempts: Int(r.int(9)), deadlineAtMillis: r.optionalInt(10),
             priority: Int(r.int(11)), visibility: Visibility(rawValue: r.text(12)) ?? .public,
@@ -53,21 +56,18 @@ extension Marketplace {
                 }
                 return (existing.id(0), existing)
             }
-            let escrow: AccountID = try await tx.queryOne(
-                "INSERT INTO accounts (kind, owner_id, created_at) VALUES ('escrow', ?, ?) RETURNING id", requester, now)!.id(0)
+            let escrow = AccountID(try await tx.insert("INSERT INTO accounts (kind, owner_id, created_at) VALUES ('escrow', ?, ?)", requester, now))
             let v = spec.verification
-            let row = try await tx.queryOne("""
+            let task = TaskID(try await tx.insert("""
                 INSERT INTO tasks (requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds,
                     max_attempts, deadline_at, priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state,
                     escrow_account_id, escrow_open, idempotency_key, request_hash, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, 1, ?, ?, ?, ?)
-                RETURNING id
                 """, [requester.sqlValue, .text(spec.taskType), .text(spec.title), .text(spec.instructions), .text(spec.payloadJSON),
                       .text(spec.requiredCapabilities.canonical), .integer(spec.rewardMicroUSDT), spec.leaseSeconds.sqlValue,
                       spec.maxAttempts.sqlValue, spec.deadlineAtMillis.sqlValue, spec.priority.sqlValue, .text(spec.visibility.rawValue),
                       v.verifiers.sqlValue, v.quorum.sqlValue, .real(v.spotCheckRate), .integer(v.verifierRewardMicroUSDT),
-                      escrow.sqlValue, idempotencyKey.sqlValue, requestHash.sqlValue, .integer(now), .integer(now)])!
-            let task: TaskID = row.id(0)
+                      escrow.sqlValue, idempotencyKey.sqlValue, requestHash.sqlValue, .integer(now), .integer(now)], rows: 1)[0])
             var batch = LedgerBatch()
             batch.pending(from: funds, to: escrow, hold, .escrowHold, task: task)
             do {

@@ -62,11 +62,11 @@ extension Marketplace {
                 }
             }
             let attempt = Int(task.int(10))
-            let submission: SubmissionID = try await tx.queryOne("""
+            let submission = SubmissionID(try await tx.insert("""
                 INSERT INTO submissions (task_id, claim_id, worker_id, worker_owner_id, attempt, result, proofs, state, verifiers, quorum,
                     request_hash, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING id
-                """, taskID, claim, worker, owner, attempt, resultJSON, proofsJSON, task.int(6), task.int(7), requestHash, now)!.id(0)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
+                """, taskID, claim, worker, owner, attempt, resultJSON, proofsJSON, task.int(6), task.int(7), requestHash, now))
             if !proofs.isEmpty {
                 try await tx.execute(
                     "INSERT INTO submission_proofs (sha256, submission_id) VALUES \(Self.placeholders(rows: Set(proofs).count, columns: 2))",
@@ -84,21 +84,20 @@ extension Marketplace {
             }
             let slots = verificationSlots(policy: policy, draw: draw)
             var binds: [SQLValue] = []
-            let title = String("Verify: \(task.text(2))".prefix(200))
             for humanOnly in slots {
-                binds += [task.values[1], .text(title), .integer(policy.verifierRewardMicroUSDT), task.values[3], task.values[4],
+                binds += [task.values[1], .integer(policy.verifierRewardMicroUSDT), task.values[3], task.values[4],
                           task.values[5], taskID.sqlValue, submission.sqlValue, humanOnly.sqlValue, owner.sqlValue, .integer(now), .integer(now)]
             }
-            let row = "(?, 'verify', ?, '\(Self.verifyInstructions)', '{}', '', ?, ?, 100, ?, ?, 0, 0, 0, 0, 'open', ?, ?, ?, ?, ?, ?)"
-            let inserted = try await tx.query("""
+            let row = "(?, 'verify', '', '', '{}', '', ?, ?, 100, ?, ?, 0, 0, 0, 0, 'open', ?, ?, ?, ?, ?, ?)"
+            let inserted = try await tx.insert("""
                 INSERT INTO tasks (requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds, max_attempts,
                     priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state, parent_task_id, submission_id,
                     human_only, exclude_owner_id, created_at, updated_at)
-                VALUES \(Array(repeating: row, count: slots.count).joined(separator: ", ")) RETURNING id, human_only
-                """, binds)
-            for slot in inserted {
-                events.append(.taskAvailable(.init(task: slot.id(0), taskType: TaskType.verify, requiredCapabilities: "",
-                                                   rewardMicroUSDT: policy.verifierRewardMicroUSDT, humanOnly: slot.bool(1), excludedOwner: owner)))
+                VALUES \(Array(repeating: row, count: slots.count).joined(separator: ", "))
+                """, binds, rows: slots.count)
+            for (slot, humanOnly) in zip(inserted, slots) {
+                events.append(.taskAvailable(.init(task: TaskID(slot), taskType: TaskType.verify, requiredCapabilities: "",
+                                                   rewardMicroUSDT: policy.verifierRewardMicroUSDT, humanOnly: humanOnly, excludedOwner: owner)))
             }
             return view
         }
@@ -162,7 +161,7 @@ extension Marketplace {
     /// Why a vote could not be cast, or the earlier identical vote on this slot (an idempotent retry).
     private func voteProblem(_ claim: ClaimID, verifier: WorkerID, verdict: Verdict, reason: String, _ tx: any SQLExecutor, now: Int64) async throws -> any Error {
         guard let slot = try await tx.queryOne("SELECT id, worker_id, state, task_type FROM tasks WHERE claim_id = ?", claim) else {
-            return WorkhiveError.notFound("claim \(claim)")
+            return try await claimProblem(claim, worker: verifier, tx, now: now)  // not found, or superseded
         }
         guard slot.optionalID(1) == verifier else { return WorkhiveError.forbidden("claim \(claim) belongs to another worker") }
         guard slot.text(3) == TaskType.verify else {

@@ -72,6 +72,10 @@ public protocol SQLExecutor: Sendable {
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
     /// Runs a statement and returns the number of rows it changed.
     @discardableResult func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int
+    /// Runs an INSERT of `rows` rows (no RETURNING clause) into a table keyed by an integer `id`
+    /// and returns the new ids in insertion order. SQLite reads them off the connection, which is
+    /// cheaper than RETURNING; other engines append `RETURNING id`.
+    func insert(_ sql: String, _ binds: [SQLValue], rows: Int) async throws -> [Int64]
 }
 
 extension SQLExecutor {
@@ -86,6 +90,10 @@ extension SQLExecutor {
     }
     @discardableResult public func execute(_ sql: String, _ binds: any SQLBindable...) async throws -> Int {
         try await execute(sql, binds.map(\.sqlValue))
+    }
+    /// Inserts one row and returns its id.
+    public func insert(_ sql: String, _ binds: any SQLBindable...) async throws -> Int64 {
+        try await insert(sql, binds.map(\.sqlValue), rows: 1)[0]
     }
 }
 

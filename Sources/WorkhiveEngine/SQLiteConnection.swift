@@ -10,7 +10,14 @@ final class SQLiteConnection: SQLExecutor, @unchecked Sendable {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
 
+    /// Process-wide SQLite options, set once before the first connection.
+    private static let configured: Bool = {
+        _ = workhive_sqlite_configure()
+        return sqlite3_initialize() == SQLITE_OK
+    }()
+
     init(path: String, readOnly: Bool = false) throws {
+        _ = Self.configured
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
         guard rc == SQLITE_OK else {
@@ -80,6 +87,14 @@ final class SQLiteConnection: SQLExecutor, @unchecked Sendable {
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] { try querySync(sql, binds) }
     @discardableResult
     func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int { try executeSync(sql, binds) }
+
+    /// One writer per database, so the rowids of a multi-row INSERT are consecutive and end at the
+    /// last inserted one.
+    func insert(_ sql: String, _ binds: [SQLValue], rows: Int) async throws -> [Int64] {
+        try executeSync(sql, binds)
+        let last = sqlite3_last_insert_rowid(handle)
+        return (0..<Int64(rows)).map { last - Int64(rows) + 1 + $0 }
+    }
 
     private func prepared(_ sql: String) throws -> OpaquePointer {
         if let cached = statements[sql] { return cached }

@@ -30,7 +30,7 @@ enum Schema {
                 created_at INTEGER NOT NULL,
                 CHECK (kind = 'deposits' OR debits_posted + debits_pending <= credits_posted)
             );
-            CREATE INDEX accounts_kind ON accounts(kind, shard);
+            CREATE INDEX accounts_system ON accounts(kind, shard) WHERE kind IN ('platform_fee', 'deposits');
 
             CREATE TABLE transfers (
                 id INTEGER PRIMARY KEY,
@@ -99,7 +99,7 @@ enum Schema {
                 verifier_reward INTEGER NOT NULL CHECK (verifier_reward >= 0),
                 state TEXT NOT NULL CHECK (state IN ('open','claimed','verifying','approved','rejected','failed','cancelled','done')),
                 attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0 AND attempts <= max_attempts),
-                claim_id INTEGER UNIQUE,
+                claim_id INTEGER,
                 worker_id INTEGER REFERENCES workers(id),
                 claimed_at INTEGER,
                 lease_expires_at INTEGER,
@@ -123,9 +123,9 @@ enum Schema {
             CREATE INDEX tasks_claimable ON tasks(task_type, priority DESC, id) WHERE state = 'open';
             CREATE INDEX tasks_leases ON tasks(lease_expires_at) WHERE state = 'claimed';
             CREATE INDEX tasks_deadlines ON tasks(deadline_at) WHERE deadline_at IS NOT NULL AND state IN ('open','claimed');
-            CREATE INDEX tasks_requester ON tasks(requester_id, id);
+            CREATE UNIQUE INDEX tasks_claim ON tasks(claim_id) WHERE claim_id IS NOT NULL;
+            CREATE INDEX tasks_requester ON tasks(requester_id, id) WHERE task_type <> 'verify';
             CREATE INDEX tasks_submission ON tasks(submission_id) WHERE submission_id IS NOT NULL;
-            CREATE INDEX tasks_parent ON tasks(parent_task_id) WHERE parent_task_id IS NOT NULL;
             CREATE UNIQUE INDEX tasks_idempotency ON tasks(requester_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 
             CREATE TABLE submissions (

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import WorkhiveAgent
 
@@ -27,12 +28,12 @@ struct AgentRunnerTests {
                 taskIDs.append(task.id)
             }
 
-            let worker = AgentRunner(client: workerClient, taskTypes: ["uppercase"], configuration: Self.fast) { claim in
+            let worker = AgentRunner(client: workerClient, taskTypes: ["uppercase"], configuration: Self.fast, logger: quiet) { claim in
                 let text = claim.task.payload["text"]?.stringValue ?? ""
                 return .submit(result: ["upper": .string(text.uppercased())])
             }
             let verifiers = verifierClients.map { client in
-                AgentRunner(client: client, taskTypes: [TaskTypes.verify], configuration: Self.fast) { claim in
+                AgentRunner(client: client, taskTypes: [TaskTypes.verify], configuration: Self.fast, logger: quiet) { claim in
                     guard let review = claim.review else { return .reject("no review attached") }
                     let expected = review.task.payload["text"]?.stringValue?.uppercased()
                     return review.submission.result["upper"]?.stringValue == expected ? .approve("matches") : .reject("wrong text")
@@ -105,7 +106,9 @@ struct AgentRunnerTests {
                                                  idempotencyKey: "echo-\(i)")
                 }
             }
-            let runner = AgentRunner(client: workerClient, taskTypes: ["echo"], configuration: Self.fast) { claim in
+            // Long polls and the default 30 s worker heartbeat, so the 2 requests/s go to the work.
+            let limitedConfiguration = AgentRunner.Configuration(waitSeconds: 5)
+            let runner = AgentRunner(client: workerClient, taskTypes: ["echo"], configuration: limitedConfiguration, logger: quiet) { claim in
                 .submit(result: claim.task.payload)
             }
             try await run([runner], until: "echo tasks approved") {
@@ -131,7 +134,7 @@ struct AgentRunnerTests {
             var configuration = Self.fast
             configuration.maxClaims = 1
             configuration.retry = RetryPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(100))
-            let runner = AgentRunner(client: workerClient, taskTypes: ["square"], configuration: configuration) { claim in
+            let runner = AgentRunner(client: workerClient, taskTypes: ["square"], configuration: configuration, logger: quiet) { claim in
                 let n = claim.task.payload["n"]?.intValue ?? 0
                 return .submit(result: ["square": .int(n * n)])
             }
@@ -219,7 +222,7 @@ struct AgentRunnerTests {
                 taskType: "slow", title: "Slow", rewardMicroUSDT: 1_000_000, leaseSeconds: 5, verification: NewTask.Verification.none))
             var configuration = Self.fast
             configuration.maxClaims = 1
-            let runner = AgentRunner(client: worker, taskTypes: ["slow"], configuration: configuration) { _ in
+            let runner = AgentRunner(client: worker, taskTypes: ["slow"], configuration: configuration, logger: quiet) { _ in
                 try await Task.sleep(for: .seconds(7))
                 return .submit(result: ["done": true])
             }
@@ -241,7 +244,7 @@ struct AgentRunnerTests {
             var configuration = Self.fast
             configuration.maxClaims = 2
             configuration.renewLeases = false
-            let runner = AgentRunner(client: worker, taskTypes: ["slow"], configuration: configuration) { claim in
+            let runner = AgentRunner(client: worker, taskTypes: ["slow"], configuration: configuration, logger: quiet) { claim in
                 // The first attempt outlives its lease; the rescuer reopens the task for a second one.
                 if claim.attempt == 1 { try await Task.sleep(for: .milliseconds(6500)) }
                 return .submit(result: ["attempt": .int(Int64(claim.attempt))])
@@ -257,6 +260,29 @@ struct AgentRunnerTests {
         }
     }
 
+    @Test("stop() during a long poll releases what the poll claims instead of leaving it leased")
+    func stopDuringLongPollLeavesNoGhostClaim() async throws {
+        try await withLiveServer { server in
+            let requester = try await server.owner("requester", deposit: 10_000_000)
+            let worker = try await server.worker("polite")
+            let runner = AgentRunner(client: worker, taskTypes: ["late"], configuration: .init(waitSeconds: 3), logger: quiet) { _ in
+                Issue.record("a stopped runner must not execute")
+                return .release
+            }
+            let start = ContinuousClock.now
+            let running = Task { try await runner.run() }
+            try await Task.sleep(for: .milliseconds(500))
+            runner.stop()
+            // Posted while the stopped runner's long poll is still waiting: the poll claims it.
+            let task = try await requester.postTask(NewTask(taskType: "late", title: "Late", rewardMicroUSDT: 1_000_000))
+            try await running.value
+            #expect(ContinuousClock.now - start < .seconds(6))
+            #expect(runner.counters.claimed == 0)
+            #expect(runner.counters.released == 1, "\(runner.counters)")
+            #expect(try await requester.task(id: task.id).state == .open)
+        }
+    }
+
     @Test("cancelling run() releases the claim in hand and reports offline")
     func cancellationReleasesClaim() async throws {
         try await withLiveServer { server in
@@ -264,7 +290,7 @@ struct AgentRunnerTests {
             let worker = try await server.worker("quitter")
             let task = try await requester.postTask(NewTask(taskType: "forever", title: "Forever", rewardMicroUSDT: 1_000_000))
             let started = Recorder<Int64>()
-            let runner = AgentRunner(client: worker, taskTypes: ["forever"], configuration: Self.fast) { claim in
+            let runner = AgentRunner(client: worker, taskTypes: ["forever"], configuration: Self.fast, logger: quiet) { claim in
                 started.append(claim.claimId)
                 try await Task.sleep(for: .seconds(600))
                 return .release
@@ -279,6 +305,13 @@ struct AgentRunnerTests {
         }
     }
 }
+
+/// Runners log only warnings and errors during tests.
+let quiet: Logger = {
+    var logger = Logger(label: "workhive.agent.test")
+    logger.logLevel = .warning
+    return logger
+}()
 
 /// Values appended from concurrent tasks.
 final class Recorder<Value: Sendable>: @unchecked Sendable {

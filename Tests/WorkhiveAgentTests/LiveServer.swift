@@ -58,18 +58,25 @@ func withLiveServer<T: Sendable>(
     configure(&configuration)
     let app = buildApplication(configuration, marketplace: marketplace, logger: logger)
 
-    var httpConfiguration = HTTPClient.Configuration()
-    httpConfiguration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
-    let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
     do {
         let value = try await app.test(.live) { client in
-            try await body(LiveServer(baseURL: "http://localhost:\(client.port!)", http: http))
+            // The test's own HTTPClient, shut down before the server so no keep-alive connection holds
+            // up the server's graceful shutdown.
+            var httpConfiguration = HTTPClient.Configuration()
+            httpConfiguration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+            do {
+                let value = try await body(LiveServer(baseURL: "http://localhost:\(client.port!)", http: http))
+                try await http.shutdown()
+                return value
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
         }
-        try await http.shutdown()
         await db.close()
         return value
     } catch {
-        try? await http.shutdown()
         await db.close()
         throw error
     }

@@ -23,7 +23,7 @@ struct EngineHarness {
 
     /// Runs an operation, then asserts the ledger still balances and every invariant holds.
     @discardableResult
-    func checked<T>(_ op: () async throws -> T, sourceLocation: SourceLocation = #_sourceLocation) async throws -> T {
+    func checked<T>(sourceLocation: SourceLocation = #_sourceLocation, _ op: () async throws -> T) async throws -> T {
         let value = try await op()
         try await assertLedger(sourceLocation: sourceLocation)
         return value
