@@ -133,16 +133,21 @@ public final class AgentRunner: Sendable {
     ///
     /// `stop()` is graceful: a claim in hand is finished and delivered first. Cancellation is not: the
     /// work in progress is cancelled and its claim released (a long poll cut off by cancellation may
-    /// still lease a task on the server, which then waits out its lease). Throws when claiming fails for a reason
-    /// retrying cannot fix (a bad key, a suspended worker, unregistered capabilities).
+    /// still lease a task on the server, which then waits out its lease). Throws when claiming fails
+    /// for a reason retrying cannot fix (a bad key, a suspended worker, unregistered capabilities).
     public func run() async throws {
         guard !taskTypes.isEmpty else { throw RunnerError.noTaskTypes }
         try state.withLock { s in
             guard !s.running else { throw RunnerError.alreadyRunning }
             s.running = true
-            s.stopRequested = false
         }
-        defer { state.withLock { $0.running = false } }
+        // A stop() that came before run() still counts; once run() returns, the runner can run again.
+        defer {
+            state.withLock { s in
+                s.running = false
+                s.stopRequested = false
+            }
+        }
         logger.info("agent starting", metadata: ["task_types": .string(taskTypes.joined(separator: ","))])
         do {
             await setStatus(.idle)

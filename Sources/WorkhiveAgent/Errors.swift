@@ -35,7 +35,6 @@ public struct WorkhiveAPIError: Error, Sendable, Hashable, CustomStringConvertib
         public static let insufficientFunds = "insufficient_funds"
         public static let idempotencyKeyReused = "idempotency_key_reused"
         public static let claimExpired = "claim_expired"
-        public static let claimNotHeld = "claim_not_held"
         public static let taskNotOpen = "task_not_open"
         public static let verificationClosed = "verification_closed"
         public static let payloadTooLarge = "payload_too_large"

@@ -31,6 +31,14 @@ public enum WorkhiveEvent: Sendable, Hashable {
         public var rewardMicroUSDT: Int64
         public var requiredCapabilities: [String]
         public var humanOnly: Bool
+
+        public init(taskId: Int64, taskType: String, rewardMicroUSDT: Int64, requiredCapabilities: [String] = [], humanOnly: Bool = false) {
+            self.taskId = taskId
+            self.taskType = taskType
+            self.rewardMicroUSDT = rewardMicroUSDT
+            self.requiredCapabilities = requiredCapabilities
+            self.humanOnly = humanOnly
+        }
     }
 
     /// `claim.expiring`.
@@ -39,6 +47,13 @@ public enum WorkhiveEvent: Sendable, Hashable {
         public var taskId: Int64
         public var workerId: Int64
         public var leaseExpiresAtMillis: Int64
+
+        public init(claimId: Int64, taskId: Int64, workerId: Int64, leaseExpiresAtMillis: Int64) {
+            self.claimId = claimId
+            self.taskId = taskId
+            self.workerId = workerId
+            self.leaseExpiresAtMillis = leaseExpiresAtMillis
+        }
     }
 
     /// `submission.verdict`; `outcome` is `approved` or `rejected`.
@@ -47,6 +62,13 @@ public enum WorkhiveEvent: Sendable, Hashable {
         public var taskId: Int64
         public var workerId: Int64
         public var outcome: SubmissionState
+
+        public init(submissionId: Int64, taskId: Int64, workerId: Int64, outcome: SubmissionState) {
+            self.submissionId = submissionId
+            self.taskId = taskId
+            self.workerId = workerId
+            self.outcome = outcome
+        }
     }
 
     /// `ledger.credited`; `reason` is `deposit`, `reward`, `verifier_reward`, ...
@@ -56,6 +78,14 @@ public enum WorkhiveEvent: Sendable, Hashable {
         public var reason: String
         public var workerId: Int64?
         public var taskId: Int64?
+
+        public init(accountId: Int64, amountMicroUSDT: Int64, reason: String, workerId: Int64? = nil, taskId: Int64? = nil) {
+            self.accountId = accountId
+            self.amountMicroUSDT = amountMicroUSDT
+            self.reason = reason
+            self.workerId = workerId
+            self.taskId = taskId
+        }
     }
 
     /// Decodes one text frame; nil when it is not a JSON object with a string `type`.

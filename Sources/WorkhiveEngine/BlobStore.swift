@@ -53,12 +53,14 @@ extension Marketplace {
             try await tx.execute(
                 "INSERT INTO blobs (sha256, size, media_type, owner_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
                 digest, bytes.count, media, owner, now)
+            try await tx.execute(
+                "INSERT INTO blob_uploaders (sha256, owner_id) VALUES (?, ?) ON CONFLICT (sha256, owner_id) DO NOTHING", digest, owner)
             let row = try await tx.queryOne("SELECT size, media_type FROM blobs WHERE sha256 = ?", digest)!
             return BlobView(sha256: digest, size: row.int(0), mediaType: row.text(1))
         }
     }
 
-    /// A blob, for whoever may see it: its uploader's owner, an admin, the requester of a task it is a
+    /// A blob, for whoever may see it: the owners who uploaded it, an admin, the requester of a task it is a
     /// proof for, and the verifiers of that submission. Everyone else is told it does not exist.
     public func blob(_ principal: Principal, _ digest: String) async throws -> (BlobView, Data) {
         guard BlobStore.isDigest(digest) else { throw WorkhiveError.invalid("not a SHA-256 digest") }
@@ -67,7 +69,8 @@ extension Marketplace {
         let admin = principal.isAdmin
         let row = try await read { tx in
             try await tx.queryOne("""
-                SELECT b.size, b.media_type FROM blobs b WHERE b.sha256 = ? AND (? OR b.owner_id = ? OR EXISTS (
+                SELECT b.size, b.media_type FROM blobs b WHERE b.sha256 = ? AND (? OR EXISTS (
+                    SELECT 1 FROM blob_uploaders u WHERE u.sha256 = b.sha256 AND u.owner_id = ?) OR EXISTS (
                     SELECT 1 FROM submission_proofs p JOIN submissions s ON s.id = p.submission_id JOIN tasks t ON t.id = s.task_id
                     WHERE p.sha256 = b.sha256 AND (t.requester_id = ? OR EXISTS (
                         SELECT 1 FROM tasks v WHERE v.submission_id = s.id AND v.worker_id = ?))))

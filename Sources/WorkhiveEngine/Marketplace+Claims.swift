@@ -17,7 +17,7 @@ extension Marketplace {
         let claimed = try await transact { tx, _ in
             // A claim id names the task and the attempt (attempts stay below 128), so ids grow with
             // task ids and their unique index is appended to rather than written at random places.
-            try await tx.queryOne("""
+            let claimed = try await tx.queryOne("""
                 UPDATE tasks SET state = 'claimed', claim_id = id * 128 + attempts + 1, worker_id = ?, claimed_at = ?,
                     lease_expires_at = ? + lease_seconds * 1000, attempts = attempts + 1, expiring_notified = 0, updated_at = ?
                 WHERE id = (
@@ -31,9 +31,16 @@ extension Marketplace {
                           SELECT 1 FROM tasks s WHERE s.submission_id = t.submission_id AND s.worker_id = ?))
                     ORDER BY t.priority DESC, t.id
                     LIMIT 1)
+                  AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = ? AND w.suspended = 1)
                 RETURNING id, lease_expires_at, attempts, claim_id
                 """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
-                      .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, worker.sqlValue])
+                      .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, worker.sqlValue,
+                      worker.sqlValue])
+            // A principal authenticated before its worker was suspended (a long poll, say) claims nothing.
+            if claimed == nil, try await tx.queryOne("SELECT 1 FROM workers WHERE id = ? AND suspended = 1", worker) != nil {
+                throw WorkhiveError(.workerSuspended, "this worker is suspended")
+            }
+            return claimed
         }
         guard let claimed else { return nil }
         // What the worker needs to do the work is immutable once posted: read it outside the write lane.

@@ -32,7 +32,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         // `LedgerAudit` runs PRAGMA foreign_key_check so `workhive ledger check` still proves it.
         try writer.exec("""
             PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;
-            PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0;
+            PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA mmap_size=268435456;
             """)
         checkpointer = try Checkpointer(path: path)
         loop = Task.detached { [unowned self] in await self.runWriter() }

@@ -169,6 +169,12 @@ enum Schema {
                 created_at INTEGER NOT NULL
             );
 
+            CREATE TABLE blob_uploaders (
+                sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+                owner_id INTEGER NOT NULL REFERENCES owners(id),
+                PRIMARY KEY (sha256, owner_id)
+            );
+
             CREATE TABLE submission_proofs (
                 sha256 TEXT NOT NULL REFERENCES blobs(sha256),
                 submission_id INTEGER NOT NULL REFERENCES submissions(id),

@@ -12,11 +12,13 @@ struct AuthMiddleware: RouterMiddleware {
     let limiter: RateLimiter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // /healthz and /openapi.yaml are anonymous: whatever credentials a probe sends are not looked at.
+        guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
         var context = context
         if let key = try Self.apiKey(request) {
             try limiter.acquire(key)
             context.principal = try await marketplace.authenticate(apiKey: key)
-        } else if request.uri.path.hasPrefix("/v1/") {
+        } else {
             try limiter.acquire("address:" + (context.remoteAddress?.ipAddress ?? "unknown"))
         }
         return try await next(request, context)

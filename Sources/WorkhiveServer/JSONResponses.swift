@@ -31,11 +31,29 @@ enum JSONBody {
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {
+            if case .dataCorrupted(let ctx) = error, ctx.codingPath.isEmpty, let parsed = try? JSONValue.parse(String(buffer: buffer)) {
+                // Valid JSON that the decoder still refused as a whole: on Linux, Foundation reports a
+                // number that does not fit its integer field (1.5, or beyond 64 bits) this way.
+                let suspects = inexactNumbers(in: parsed)
+                throw WorkhiveError(.invalidJSON, "a number does not fit its field (integers must be whole and fit in 64 bits)"
+                    + (suspects.isEmpty ? "" : ": check \(suspects.prefix(5).map { "'\($0)'" }.joined(separator: ", "))"))
+            }
             throw WorkhiveError(.invalidJSON, describe(error))
         } catch let error as WorkhiveError {
             throw error
         } catch {
             throw WorkhiveError(.invalidJSON, "the request body is not valid JSON")
+        }
+    }
+
+    /// Paths of the numbers in `value` that no integer field could take (fractional or beyond 64 bits).
+    static func inexactNumbers(in value: JSONValue, at path: String = "") -> [String] {
+        switch value {
+        case .double(let d) where d.rounded() != d || abs(d) >= 0x1p63: [path]
+        case .object(let members):
+            members.keys.sorted().flatMap { inexactNumbers(in: members[$0]!, at: path.isEmpty ? $0 : "\(path).\($0)") }
+        case .array(let items): items.indices.flatMap { inexactNumbers(in: items[$0], at: "\(path)[\($0)]") }
+        default: []
         }
     }
 

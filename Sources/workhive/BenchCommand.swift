@@ -7,7 +7,7 @@ import WorkhiveEngine
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the platform: lifecycles per second in-process and over HTTP.",
-        subcommands: [Lifecycle.self])
+        subcommands: [Lifecycle.self, Writer.self])
 
     struct Lifecycle: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

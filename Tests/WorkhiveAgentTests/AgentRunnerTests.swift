@@ -136,7 +136,8 @@ struct AgentRunnerTests {
             configuration.retry = RetryPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(100))
             let runner = AgentRunner(client: workerClient, taskTypes: ["square"], configuration: configuration, logger: quiet) { claim in
                 let n = claim.task.payload["n"]?.intValue ?? 0
-                return .submit(result: ["square": .int(n * n)])
+                let proof = try await workerClient.uploadBlob(Array("\(n) * \(n) = \(n * n)".utf8), contentType: "text/plain")
+                return .submit(result: ["square": .int(n * n)], proofs: [proof.sha256])
             }
             try await runner.run()
 
@@ -146,6 +147,10 @@ struct AgentRunnerTests {
             let submissions = try await requester.submissions(taskID: task.id)
             #expect(submissions.count == 1)
             #expect(submissions.first?.result["square"]?.intValue == 144)
+            let proof = try #require(submissions.first?.proofs.first)
+            let blob = try await requester.downloadBlob(sha256: proof)
+            #expect(String(decoding: blob.bytes, as: UTF8.self) == "12 * 12 = 144")
+            #expect(blob.contentType == "text/plain")
             #expect(try await requester.task(id: task.id).state == .approved)
             #expect(try await plain.wallet().account(.earnings)?.balanceMicroUSDT == 2_000_000)
         }

@@ -171,8 +171,7 @@ import WorkhiveCore
         let requester = try await h.requester(funds: 50_000_000)
         let holder = try await h.worker("holder")
         let thief = try await h.worker("thief")
-        let fleetmate = try await h.worker("fleetmate", owner: try await h.market.authenticate(
-            apiKey: try await h.market.createOwner(name: "x").apiKey))
+        let fleetmate = try await h.worker("fleetmate", owner: try await h.owner("x"))
         let task = try await h.post(requester, try h.spec())
         let claim = try #require(try await h.claim(holder))
         for other in [thief, fleetmate] {

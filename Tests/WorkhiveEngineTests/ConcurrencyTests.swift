@@ -28,7 +28,9 @@ import WorkhiveCore
             for worker in workers {
                 group.addTask {
                     var mine: [(Claimed, ClaimView)] = []
-                    while let claim = try await market.claim(worker, taskType: "social.like") {
+                    // The audit runs after every claim too, beside the other workers' writes: every
+                    // committed snapshot balances.
+                    while let claim = try await h.checked(sourceLocation: #_sourceLocation, { try await market.claim(worker, taskType: "social.like") }) {
                         mine.append((Claimed(task: claim.task.id, claim: claim.claimId, worker: claim.workerId), claim))
                     }
                     return mine
@@ -53,7 +55,7 @@ import WorkhiveCore
                 let principal = principals[worker]!
                 group.addTask {
                     for (_, claim) in held {
-                        let submission = try await market.submit(principal, claim: claim.claimId, result: liked, proofs: [])
+                        let submission = try await h.checked { try await market.submit(principal, claim: claim.claimId, result: liked, proofs: []) }
                         guard submission.state == "approved" else { throw WorkhiveError.invalid("not approved: \(submission.state)") }
                     }
                 }

@@ -36,7 +36,7 @@ struct EngineHarness {
 
     /// A funded requester.
     func requester(_ name: String = "requester", funds: Int64 = 100_000_000) async throws -> Principal {
-        let creds = try await market.createOwner(name: name)
+        let creds = try await checked { try await market.createOwner(name: name) }
         let p = try await market.authenticate(apiKey: creds.apiKey)
         if funds > 0 { try await checked { try await market.deposit(p, amountMicroUSDT: funds) } }
         return p
@@ -46,9 +46,9 @@ struct EngineHarness {
     func worker(_ name: String, kind: WorkerKind = .agent, capabilities: [String] = [], owner: Principal? = nil) async throws -> Principal {
         let ownerPrincipal: Principal
         if let owner { ownerPrincipal = owner } else {
-            ownerPrincipal = try await market.authenticate(apiKey: try await market.createOwner(name: "\(name)-owner").apiKey)
+            ownerPrincipal = try await market.authenticate(apiKey: try await checked { try await market.createOwner(name: "\(name)-owner") }.apiKey)
         }
-        let creds = try await market.createWorker(ownerPrincipal, name: name, kind: kind, capabilities: capabilities)
+        let creds = try await checked { try await market.createWorker(ownerPrincipal, name: name, kind: kind, capabilities: capabilities) }
         return try await market.authenticate(apiKey: creds.apiKey)
     }
 

@@ -17,13 +17,13 @@ import WorkhiveCore
 
         let claim = try #require(try await h.checked { try await h.market.claim(worker, taskType: "social.like") })
         #expect(claim.task.id == task.id)
-        #expect(try await h.market.claim(worker, taskType: "social.like") == nil)
+        #expect(try await h.checked { try await h.market.claim(worker, taskType: "social.like") } == nil)
         let submission = try await h.checked {
             try await h.market.submit(worker, claim: claim.claimId, result: .object(["liked": .bool(true)]), proofs: [])
         }
         #expect(submission.state == "pending")
         // The submitter can never verify its own work.
-        #expect(try await h.market.claim(worker, taskType: TaskType.verify) == nil)
+        #expect(try await h.checked { try await h.market.claim(worker, taskType: TaskType.verify) } == nil)
 
         var slots: [ClaimView] = []
         for v in verifiers {
@@ -53,11 +53,11 @@ import WorkhiveCore
         let v = [try await h.worker("v1"), try await h.worker("v2"), try await h.worker("v3")]
         let task = try await h.checked { try await h.market.postTask(requester, try h.spec(attempts: 2)) }
         for attempt in 1...2 {
-            let claim = try #require(try await h.market.claim(worker, taskType: "social.like"))
+            let claim = try #require(try await h.checked { try await h.market.claim(worker, taskType: "social.like") })
             #expect(claim.attempt == attempt)
             try await h.checked { try await h.market.submit(worker, claim: claim.claimId, result: .object([:]), proofs: []) }
-            let s0 = try #require(try await h.market.claim(v[0], taskType: "verify"))
-            let s1 = try #require(try await h.market.claim(v[1], taskType: "verify"))
+            let s0 = try #require(try await h.checked { try await h.market.claim(v[0], taskType: "verify") })
+            let s1 = try #require(try await h.checked { try await h.market.claim(v[1], taskType: "verify") })
             try await h.checked { try await h.market.vote(v[0], claim: s0.claimId, verdict: .reject, reason: "not liked") }
             try await h.checked { try await h.market.vote(v[1], claim: s1.claimId, verdict: .reject, reason: "no like") }
         }

@@ -117,6 +117,19 @@ import WorkhiveCore
         try await h.expectError(.notFound) { try await h.market.blob(admin, sha256Hex(Array("absent".utf8))) }
     }
 
+    @Test func aSecondUploaderOfTheSameBytesCanReadThemBack() async throws {
+        let h = try await EngineHarness.make()
+        let first = try await h.worker("first")
+        let second = try await h.worker("second")
+        let blob = try await h.checked { try await h.market.uploadBlob(first, bytes: png, mediaType: "image/png") }
+        let same = try await h.checked { try await h.market.uploadBlob(second, bytes: png, mediaType: "image/png") }
+        #expect(same == blob)
+        #expect(try await h.scalar("SELECT COUNT(*) FROM blobs") == 1)
+        // Every uploader is recorded, so the second one can read back what it uploaded.
+        let (view, _) = try await h.market.blob(second, blob.sha256)
+        #expect(view == blob)
+    }
+
     @Test func resubmittingTheSameResultReturnsTheFirstSubmission() async throws {
         let h = try await EngineHarness.make()
         let requester = try await h.requester(funds: 10_000_000)

@@ -165,6 +165,30 @@ import WorkhiveCore
         #expect(try await h.balance(v[2]) == 0)
     }
 
+    @Test func aFailedTaskKeepsItsEscrowOpenForASlotStillHeldThenCloses() async throws {
+        let h = try await EngineHarness.make()
+        let requester = try await h.requester(funds: 10_000_000)
+        let worker = try await h.worker("w")
+        let v = [try await h.worker("v1"), try await h.worker("v2"), try await h.worker("v3")]
+        let (task, _, _) = try await h.submitted(requester, worker, try h.spec(lease: 300, deadline: h.clock.nowMillis() + 100_000))
+        var slots: [ClaimView] = []
+        for verifier in v { slots.append(try #require(try await h.claim(verifier, TaskType.verify))) }
+        try await h.vote(v[0], slots[0], .reject, "no")
+        try await h.vote(v[1], slots[1], .reject, "no")
+        #expect(try await h.state(task.id) == .open)  // rejected, reopened
+        h.clock.advance(seconds: 100)
+        #expect(try await h.rescue().pastDeadline == 1)
+        #expect(try await h.state(task.id) == .failed)
+        // v3 still holds a slot of the rejected submission: the escrow waits for it.
+        #expect(try await h.escrowOpen(task.id))
+        let late = try await h.vote(v[2], slots[2], .reject, "agreed, no")
+        #expect(late.paid)
+        #expect(try await !h.escrowOpen(task.id))
+        #expect(try await h.escrowHeld(task.id) == 0)
+        #expect(try await h.available(requester) == 10_000_000 - 3 * 50_000)
+        for verifier in v { #expect(try await h.balance(verifier) == 50_000) }
+    }
+
     @Test func expiringLeasesAreAnnouncedOnce() async throws {
         let h = try await EngineHarness.make()
         let requester = try await h.requester(funds: 10_000_000)

@@ -27,6 +27,7 @@ struct TestMarket: Sendable {
 }
 
 /// Runs `body` with a fresh marketplace and removes it afterwards.
+@discardableResult
 func withMarket<T: Sendable>(seed: UInt64 = 42, _ body: (TestMarket) async throws -> T) async throws -> T {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-api-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -68,6 +69,7 @@ func testServerLogger() -> Logger {
 
 /// Builds the application on a fresh marketplace and runs `body` against it in-process
 /// (`.router`) or on a real socket (`.live`).
+@discardableResult
 func withAPI<T: Sendable>(
     _ mode: TestingSetup = .router, seed: UInt64 = 42,
     configure: (inout ServerConfiguration) -> Void = { _ in },

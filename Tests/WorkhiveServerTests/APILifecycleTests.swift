@@ -181,6 +181,28 @@ struct APILifecycleTests {
         }
     }
 
+    @Test("a long-polling claim returns as soon as matching work is posted, and 204 when none comes")
+    func longPoll() async throws {
+        try await withAPI { api in
+            let requester = try await api.requester()
+            let worker = try await api.soloWorker("poller", capabilities: ["browser"])
+            let start = ContinuousClock.now
+            let empty = try await api.send(.post, "/v1/claims", key: worker.key, json: #"{"task_type": "social.like", "wait_seconds": 0.2}"#)
+            #expect(empty.status == 204)
+            #expect(ContinuousClock.now - start >= .milliseconds(150))
+
+            async let waiting = api.send(.post, "/v1/claims", key: worker.key, json: #"{"task_type": "social.like", "wait_seconds": 20}"#)
+            // Give the claim time to find nothing and start waiting.
+            try await Task.sleep(for: .milliseconds(100))
+            let posted = ContinuousClock.now
+            let task = try await api.postTask(requester, capabilities: ["browser"])
+            let claim = try await waiting
+            #expect(claim.status == 201)
+            #expect(claim["task"]?["id"] == task["id"])
+            #expect(ContinuousClock.now - posted < .seconds(5), "the long poll did not wake up when work came")
+        }
+    }
+
     @Test("a rejected submission reopens the task for another attempt")
     func rejectionReopens() async throws {
         try await withAPI { api in
