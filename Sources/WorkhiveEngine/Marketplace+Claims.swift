@@ -45,17 +45,26 @@ extension Marketplace {
         guard let claimed else { return nil }
         // What the worker needs to do the work is immutable once posted: read it outside the write lane.
         return try await read { tx in
-            let task = Self.taskView(try await tx.queryOne("SELECT \(Self.taskColumns) FROM tasks WHERE id = ?", claimed.int(0))!)
+            // One statement: the claimed task and, for a verification slot, the submission under review
+            // and the work task it belongs to.
+            let row = try await tx.queryOne(Self.claimedTaskSQL, claimed.int(0))!
+            let taskWidth = Self.taskColumnCount, submissionWidth = Self.submissionColumnCount
+            let task = Self.taskView(row.slice(0, taskWidth))
             var review: ReviewView?
-            if let submission = task.submissionId, let parent = task.parentTaskId {
-                let s = try await tx.queryOne("SELECT \(Self.submissionColumns) FROM submissions WHERE id = ?", submission)!
-                let p = try await tx.queryOne("SELECT \(Self.taskColumns) FROM tasks WHERE id = ?", parent)!
-                review = ReviewView(task: Self.taskView(p), submission: Self.submissionView(s))
+            if task.submissionId != nil {
+                review = ReviewView(task: Self.taskView(row.slice(taskWidth + submissionWidth, taskWidth)),
+                                    submission: Self.submissionView(row.slice(taskWidth, submissionWidth)))
             }
             return ClaimView(claimId: claimed.id(3), workerId: worker, task: task, attempt: Int(claimed.int(2)),
                              leaseExpiresAtMillis: claimed.int(1), review: review)
         }
     }
+
+    static let claimedTaskSQL = """
+        SELECT \(prefixed(taskColumns, "t")), \(prefixed(submissionColumns, "s")), \(prefixed(taskColumns, "p"))
+        FROM tasks t LEFT JOIN submissions s ON s.id = t.submission_id LEFT JOIN tasks p ON p.id = s.task_id
+        WHERE t.id = ?
+        """
 
     /// `claim`, waiting up to `waitSeconds` (at most 30) for matching work instead of answering nothing.
     public func claim(_ principal: Principal, taskType: String, capabilities: [String]? = nil, waitSeconds: Double) async throws -> ClaimView? {

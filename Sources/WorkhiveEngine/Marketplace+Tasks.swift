@@ -1,3 +1,4 @@
+import Foundation
 import WorkhiveCore
 
 extension Marketplace {
@@ -7,6 +8,14 @@ extension Marketplace {
         failure_reason, parent_task_id, submission_id, human_only, created_at, updated_at, claim_id, worker_id,
         lease_expires_at, escrow_account_id, exclude_owner_id, request_hash
         """
+
+    static let taskColumnCount = taskColumns.split(separator: ",").count
+    static let submissionColumnCount = submissionColumns.split(separator: ",").count
+
+    /// `a, b, c` as `t.a, t.b, t.c`.
+    static func prefixed(_ columns: String, _ table: String) -> String {
+        columns.split(separator: ",").map { "\(table).\($0.trimmingCharacters(in: .whitespacesAndNewlines))" }.joined(separator: ", ")
+    }
 
     static func taskView(_ r: SQLRow) -> TaskView {
         // Verification slots store no text of their own; every slot reads the same.

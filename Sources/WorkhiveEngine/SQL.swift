@@ -59,6 +59,8 @@ public struct SQLRow: Sendable {
         }
     }
     public func bool(_ i: Int) -> Bool { int(i) != 0 }
+    /// `count` columns from `start`, as a row of their own.
+    public func slice(_ start: Int, _ count: Int) -> SQLRow { SQLRow(Array(values[start..<(start + count)])) }
     public func id<T>(_ i: Int) -> ID<T> { ID(rawValue: int(i)) }
     public func optionalID<T>(_ i: Int) -> ID<T>? { optionalInt(i).map { ID(rawValue: $0) } }
 }
