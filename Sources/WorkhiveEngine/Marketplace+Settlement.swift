@@ -1,22 +1,37 @@
 import WorkhiveCore
 
 extension Marketplace {
-    static let settleColumns = "id, requester_id, reward, verifier_reward, escrow_account_id, attempts, max_attempts, state, task_type, required_caps, human_only, exclude_owner_id, escrow_open"
+    /// A task with its escrow hold: what settlement needs, in one statement. Column 13 on: the hold's
+    /// transfer id, its debit (the requester's funds) account, what is left of it, and whether a
+    /// verification slot could still draw on it (a held slot, or an open one of another submission
+    /// than the one being decided, whose own open slots are closed in the same operation).
+    static let settleSQL = """
+        SELECT t.id, t.requester_id, t.reward, t.verifier_reward, t.escrow_account_id, t.attempts, t.max_attempts, t.state,
+               t.task_type, t.required_caps, t.human_only, t.exclude_owner_id, t.escrow_open,
+               h.id, h.debit_account_id, a.credits_pending,
+               EXISTS (SELECT 1 FROM submissions b JOIN tasks s ON s.submission_id = b.id
+                       WHERE b.task_id = t.id AND (s.state = 'claimed' OR (s.state = 'open' AND s.submission_id <> ?)))
+        FROM tasks t
+        JOIN transfers h ON h.credit_account_id = t.escrow_account_id AND h.kind = 'pending'
+        JOIN accounts a ON a.id = t.escrow_account_id
+        WHERE t.id = ?
+        """
 
     /// Applies a submission's outcome and pays from the task's escrow in one ledger batch.
     /// `decided` is set when the outcome was reached by this very operation: then the task moves on
     /// (approved, reopened or rejected), the worker and platform fee are paid on approval, and slots
-    /// nobody holds are closed. In every case each unpaid vote that agrees with `outcome` is paid, and
-    /// the rest of the escrow is released once nothing can draw on it any more.
+    /// nobody holds are closed. Every unpaid vote that agrees with `outcome` is paid (`lateVoter`: a
+    /// vote cast after the outcome, recorded as paid already), and the rest of the escrow is released
+    /// once nothing can draw on it any more.
     func settle(_ taskID: TaskID, submission: SubmissionID, decided: Outcome?, outcome: Outcome, submitter: WorkerID,
+                lateVoter: (slot: TaskID, verifier: WorkerID)? = nil,
                 _ tx: any SQLExecutor, _ events: EventBuffer, now: Int64) async throws {
-        let task = try await tx.queryOne("SELECT \(Self.settleColumns) FROM tasks WHERE id = ?", taskID)!
+        let task = try await tx.queryOne(Self.settleSQL, submission, taskID)!
         let requester: OwnerID = task.id(1)
         var payouts: [Payout] = []
         var state = TaskState(rawValue: task.text(7)) ?? .verifying
         if let decided {
             try await tx.execute("UPDATE submissions SET state = ?, decided_at = ? WHERE id = ? AND state = 'pending'", decided.rawValue, now, submission)
-            try await tx.execute("UPDATE tasks SET state = 'cancelled', updated_at = ? WHERE submission_id = ? AND state = 'open'", now, submission)
             switch Lifecycle.afterOutcome(decided, attempts: Int(task.int(5)), maxAttempts: Int(task.int(6))) {
             case .approve:
                 let worker = try await workerFacts(submitter, tx)
@@ -32,26 +47,33 @@ extension Marketplace {
             case .reject, .fail:
                 state = .rejected
             }
+            // The task moves on, and this submission's slots nobody holds are closed: one statement.
             try await tx.execute("""
-                UPDATE tasks SET state = ?, lease_expires_at = CASE WHEN ? = 'open' THEN NULL ELSE lease_expires_at END,
-                    failure_reason = CASE WHEN ? = 'rejected' THEN 'rejected_by_verifiers' ELSE failure_reason END, updated_at = ?
-                WHERE id = ? AND state = 'verifying'
-                """, state.rawValue, state.rawValue, state.rawValue, now, taskID)
+                UPDATE tasks SET
+                    state = CASE WHEN id = ? THEN ? ELSE 'cancelled' END,
+                    lease_expires_at = CASE WHEN id = ? AND ? = 'open' THEN NULL ELSE lease_expires_at END,
+                    failure_reason = CASE WHEN id = ? AND ? = 'rejected' THEN 'rejected_by_verifiers' ELSE failure_reason END,
+                    updated_at = ?
+                WHERE (id = ? AND state = 'verifying') OR (submission_id = ? AND state = 'open')
+                """, taskID, state.rawValue, taskID, state.rawValue, taskID, state.rawValue, now, taskID, submission)
             events.append(.submissionVerdict(submission: submission, task: taskID, worker: submitter, requester: requester, outcome: decided))
         }
 
-        let agreeing = outcome == .approved ? Verdict.approve : Verdict.reject
-        let voters = try await tx.query(
-            "UPDATE votes SET paid = 1 WHERE submission_id = ? AND verdict = ? AND paid = 0 RETURNING slot_task_id, verifier_id",
-            submission, agreeing.rawValue)
-        if !voters.isEmpty {
-            let reward = task.int(3)
-            for v in voters where reward > 0 {
-                let verifier = try await workerFacts(v.id(1), tx)
-                payouts.append(Payout(account: verifier.earnings, amount: reward, reason: .verifierReward, task: v.id(0)))
-                events.append(.ledgerCredited(account: verifier.earnings, owner: verifier.owner, worker: v.id(1), amountMicroUSDT: reward,
-                                              reason: .verifierReward, task: v.id(0)))
-            }
+        let reward = task.int(3)
+        var paidVoters: [(slot: TaskID, verifier: WorkerID)] = []
+        if let lateVoter {
+            paidVoters = [lateVoter]
+        } else {
+            let agreeing = outcome == .approved ? Verdict.approve : Verdict.reject
+            paidVoters = try await tx.query(
+                "UPDATE votes SET paid = 1 WHERE submission_id = ? AND verdict = ? AND paid = 0 RETURNING slot_task_id, verifier_id",
+                submission, agreeing.rawValue).map { ($0.id(0), $0.id(1)) }
+        }
+        for v in paidVoters where reward > 0 {
+            let verifier = try await workerFacts(v.verifier, tx)
+            payouts.append(Payout(account: verifier.earnings, amount: reward, reason: .verifierReward, task: v.slot))
+            events.append(.ledgerCredited(account: verifier.earnings, owner: verifier.owner, worker: v.verifier, amountMicroUSDT: reward,
+                                          reason: .verifierReward, task: v.slot))
         }
         try await drawFromEscrow(task, payouts: payouts, state: state, tx, now: now)
     }
@@ -59,7 +81,7 @@ extension Marketplace {
     /// Releases what is left of a task's escrow once the task is final and no verification slot of it
     /// is open or held (cancel, failure, a late slot closing).
     func closeEscrowIfDone(_ taskID: TaskID, _ tx: any SQLExecutor, now: Int64) async throws {
-        guard let task = try await tx.queryOne("SELECT \(Self.settleColumns) FROM tasks WHERE id = ? AND escrow_open = 1", taskID) else { return }
+        guard let task = try await tx.queryOne(Self.settleSQL, SubmissionID(0), taskID), task.bool(12) else { return }
         try await drawFromEscrow(task, payouts: [], state: TaskState(rawValue: task.text(7)) ?? .open, tx, now: now)
     }
 
@@ -74,25 +96,15 @@ extension Marketplace {
     /// the task is final and nothing can draw on it any more. One INSERT and one UPDATE in all.
     private func drawFromEscrow(_ task: SQLRow, payouts: [Payout], state: TaskState, _ tx: any SQLExecutor, now: Int64) async throws {
         let taskID: TaskID = task.id(0)
-        let mayClose = task.bool(12) && state.isFinal
+        let closing = task.bool(12) && state.isFinal && !task.bool(16)
         let draw = payouts.reduce(0) { $0 + $1.amount }
-        guard draw > 0 || mayClose else { return }
-        let escrow: AccountID = task.id(4)
-        // The hold, what is left of it, and whether any verification slot could still draw on it.
-        let hold = try await tx.queryOne("""
-            SELECT t.id, t.debit_account_id, a.credits_pending,
-                   EXISTS (SELECT 1 FROM submissions b JOIN tasks s ON s.submission_id = b.id
-                           WHERE b.task_id = ? AND s.state IN ('open','claimed'))
-            FROM transfers t JOIN accounts a ON a.id = t.credit_account_id
-            WHERE t.credit_account_id = ? AND t.kind = 'pending'
-            """, taskID, escrow)!
-        let closing = mayClose && !hold.bool(3)
         guard draw > 0 || closing else { return }
+        let escrow: AccountID = task.id(4), hold: TransferID = task.id(13), funds: AccountID = task.id(14)
         var batch = LedgerBatch()
-        batch.post(pending: hold.id(0), from: hold.id(1), to: escrow, draw, task: taskID)
+        batch.post(pending: hold, from: funds, to: escrow, draw, task: taskID)
         for p in payouts { batch.posted(from: escrow, to: p.account, p.amount, p.reason, task: p.task) }
         if closing {
-            batch.void(pending: hold.id(0), from: hold.id(1), to: escrow, hold.int(2) - draw, task: taskID)
+            batch.void(pending: hold, from: funds, to: escrow, task.int(15) - draw, task: taskID)
             try await tx.execute("UPDATE tasks SET escrow_open = 0 WHERE id = ?", taskID)
         }
         try await apply(batch, tx, now: now)

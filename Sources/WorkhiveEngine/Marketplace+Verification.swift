@@ -134,15 +134,17 @@ extension Marketplace {
                 throw try await self.voteProblem(claim, verifier: verifier, verdict: verdict, reason: reason, tx, now: now)
             }
             let slotID: TaskID = slot.id(0), submission: SubmissionID = slot.id(1), parent: TaskID = slot.id(2)
-            try await tx.execute(
-                "INSERT INTO votes (submission_id, slot_task_id, verifier_id, verdict, reason, paid, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
-                submission, slotID, verifier, verdict.rawValue, reason, now)
             let approve = verdict == .approve ? 1 : 0
             let tally = try await tx.queryOne("""
                 UPDATE submissions SET approvals = approvals + ?, rejections = rejections + ? WHERE id = ?
                 RETURNING state, approvals, rejections, worker_id, verifiers, quorum
                 """, approve, 1 - approve, submission)!
             var outcome = Outcome(rawValue: tally.text(0))
+            // A vote after the outcome is paid now if it agrees, so it is recorded as paid.
+            let late = outcome.map { Consensus.agrees(verdict, with: $0) }
+            try await tx.execute(
+                "INSERT INTO votes (submission_id, slot_task_id, verifier_id, verdict, reason, paid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                submission, slotID, verifier, verdict.rawValue, reason, late ?? false, now)
             var decidedNow: Outcome?
             if outcome == nil {
                 decidedNow = Consensus.decide(
@@ -151,7 +153,8 @@ extension Marketplace {
                 outcome = decidedNow
             }
             if let outcome {
-                try await self.settle(parent, submission: submission, decided: decidedNow, outcome: outcome, submitter: tally.id(3), tx, events, now: now)
+                try await self.settle(parent, submission: submission, decided: decidedNow, outcome: outcome, submitter: tally.id(3),
+                                      lateVoter: late == true ? (slotID, verifier) : nil, tx, events, now: now)
             }
             return VoteView(submissionId: submission, slotTaskId: slotID, verifierId: verifier, verdict: verdict, reason: reason,
                             paid: outcome.map { Consensus.agrees(verdict, with: $0) } ?? false, createdAtMillis: now)
