@@ -7,3 +7,9 @@ static inline int workhive_sqlite_configure(void) {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     return sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
 }
+
+// A larger per-connection lookaside arena: most of SQLite's small per-statement allocations come from
+// it instead of malloc.
+static inline int workhive_sqlite_lookaside(sqlite3 *db) {
+    return sqlite3_db_config(db, SQLITE_DBCONFIG_LOOKASIDE, (void *)0, 1200, 2000);
+}

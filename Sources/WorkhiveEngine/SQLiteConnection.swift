@@ -25,6 +25,7 @@ final class SQLiteConnection: SQLExecutor, @unchecked Sendable {
             sqlite3_close(handle)
             throw SQLError(message: "cannot open \(path): \(message)", isConstraintViolation: false)
         }
+        _ = workhive_sqlite_lookaside(handle)
         sqlite3_busy_timeout(handle, 10_000)
         sqlite3_extended_result_codes(handle, 1)
         registerFunctions()
