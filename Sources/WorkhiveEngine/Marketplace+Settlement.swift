@@ -20,11 +20,9 @@ extension Marketplace {
     /// Applies a submission's outcome and pays from the task's escrow in one ledger batch.
     /// `decided` is set when the outcome was reached by this very operation: then the task moves on
     /// (approved, reopened or rejected), the worker and platform fee are paid on approval, and slots
-    /// nobody holds are closed. Every unpaid vote that agrees with `outcome` is paid (`lateVoter`: a
-    /// vote cast after the outcome, recorded as paid already), and the rest of the escrow is released
-    /// once nothing can draw on it any more.
+    /// nobody holds are closed. Every unpaid vote that agrees with `outcome` is paid (a vote cast after
+    /// the outcome too), and the rest of the escrow is released once nothing can draw on it any more.
     func settle(_ taskID: TaskID, submission: SubmissionID, decided: Outcome?, outcome: Outcome, submitter: WorkerID,
-                lateVoter: (slot: TaskID, verifier: WorkerID)? = nil,
                 _ tx: any SQLExecutor, _ events: EventBuffer, now: Int64) async throws {
         let task = try await tx.queryOne(Self.settleSQL, submission, taskID)!
         let requester: OwnerID = task.id(1)
@@ -60,15 +58,10 @@ extension Marketplace {
         }
 
         let reward = task.int(3)
-        var paidVoters: [(slot: TaskID, verifier: WorkerID)] = []
-        if let lateVoter {
-            paidVoters = [lateVoter]
-        } else {
-            let agreeing = outcome == .approved ? Verdict.approve : Verdict.reject
-            paidVoters = try await tx.query(
-                "UPDATE votes SET paid = 1 WHERE submission_id = ? AND verdict = ? AND paid = 0 RETURNING slot_task_id, verifier_id",
-                submission, agreeing.rawValue).map { ($0.id(0), $0.id(1)) }
-        }
+        let agreeing = outcome == .approved ? Verdict.approve : Verdict.reject
+        let paidVoters: [(slot: TaskID, verifier: WorkerID)] = try await tx.query("""
+            UPDATE tasks SET vote_paid = 1 WHERE submission_id = ? AND verdict = ? AND vote_paid = 0 RETURNING id, worker_id
+            """, submission, agreeing.rawValue).map { ($0.id(0), $0.id(1)) }
         for v in paidVoters where reward > 0 {
             let verifier = try await workerFacts(v.verifier, tx)
             payouts.append(Payout(account: verifier.earnings, amount: reward, reason: .verifierReward, task: v.slot))

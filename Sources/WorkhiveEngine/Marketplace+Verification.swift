@@ -127,10 +127,10 @@ extension Marketplace {
     private func castVote(_ verifier: WorkerID, claim: ClaimID, verdict: Verdict, reason: String, now: Int64) async throws -> VoteView {
         try await transact { tx, events in
             guard let slot = try await tx.queryOne("""
-                UPDATE tasks SET state = 'done', updated_at = ?
+                UPDATE tasks SET state = 'done', verdict = ?, vote_reason = ?, voted_at = ?, updated_at = ?
                 WHERE claim_id = ? AND worker_id = ? AND state = 'claimed' AND lease_expires_at > ? AND task_type = 'verify'
                 RETURNING id, submission_id, parent_task_id
-                """, now, claim, verifier, now) else {
+                """, verdict.rawValue, reason, now, now, claim, verifier, now) else {
                 throw try await self.voteProblem(claim, verifier: verifier, verdict: verdict, reason: reason, tx, now: now)
             }
             let slotID: TaskID = slot.id(0), submission: SubmissionID = slot.id(1), parent: TaskID = slot.id(2)
@@ -140,11 +140,6 @@ extension Marketplace {
                 RETURNING state, approvals, rejections, worker_id, verifiers, quorum
                 """, approve, 1 - approve, submission)!
             var outcome = Outcome(rawValue: tally.text(0))
-            // A vote after the outcome is paid now if it agrees, so it is recorded as paid.
-            let late = outcome.map { Consensus.agrees(verdict, with: $0) }
-            try await tx.execute(
-                "INSERT INTO votes (submission_id, slot_task_id, verifier_id, verdict, reason, paid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                submission, slotID, verifier, verdict.rawValue, reason, late ?? false, now)
             var decidedNow: Outcome?
             if outcome == nil {
                 decidedNow = Consensus.decide(
@@ -154,7 +149,7 @@ extension Marketplace {
             }
             if let outcome {
                 try await self.settle(parent, submission: submission, decided: decidedNow, outcome: outcome, submitter: tally.id(3),
-                                      lateVoter: late == true ? (slotID, verifier) : nil, tx, events, now: now)
+                                      tx, events, now: now)
             }
             return VoteView(submissionId: submission, slotTaskId: slotID, verifierId: verifier, verdict: verdict, reason: reason,
                             paid: outcome.map { Consensus.agrees(verdict, with: $0) } ?? false, createdAtMillis: now)
@@ -170,7 +165,7 @@ extension Marketplace {
         guard slot.text(3) == TaskType.verify else {
             return WorkhiveError.invalid("claim \(claim) is not a verification slot: submit work instead of voting")
         }
-        if let existing = try await tx.queryOne("SELECT \(Self.voteColumns) FROM votes WHERE slot_task_id = ?", slot.int(0)) {
+        if let existing = try await tx.queryOne("SELECT \(Self.voteColumns) FROM votes WHERE id = ?", slot.int(0)) {
             let view = Self.voteView(existing)
             guard view.verdict == verdict, view.reason == reason else {
                 return WorkhiveError(.conflict, "this slot was already voted \(view.verdict.rawValue)")

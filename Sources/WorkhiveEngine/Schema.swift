@@ -111,6 +111,10 @@ enum Schema {
                 submission_id INTEGER,
                 human_only INTEGER NOT NULL DEFAULT 0,
                 exclude_owner_id INTEGER,
+                verdict TEXT CHECK (verdict IN ('approve','reject')),
+                vote_reason TEXT,
+                vote_paid INTEGER NOT NULL DEFAULT 0,
+                voted_at INTEGER,
                 failure_reason TEXT,
                 idempotency_key TEXT,
                 request_hash TEXT,
@@ -118,7 +122,8 @@ enum Schema {
                 updated_at INTEGER NOT NULL,
                 CHECK (state <> 'claimed' OR (claim_id IS NOT NULL AND worker_id IS NOT NULL AND lease_expires_at IS NOT NULL)),
                 CHECK ((task_type = 'verify') = (submission_id IS NOT NULL)),
-                CHECK (task_type = 'verify' OR escrow_account_id IS NOT NULL)
+                CHECK (task_type = 'verify' OR escrow_account_id IS NOT NULL),
+                CHECK (verdict IS NULL OR (task_type = 'verify' AND state = 'done' AND vote_reason IS NOT NULL AND voted_at IS NOT NULL))
             );
             CREATE INDEX tasks_claimable ON tasks(task_type, priority DESC, id) WHERE state = 'open';
             CREATE INDEX tasks_leases ON tasks(lease_expires_at) WHERE state = 'claimed';
@@ -149,17 +154,13 @@ enum Schema {
             CREATE INDEX submissions_task ON submissions(task_id, id);
             CREATE INDEX submissions_worker ON submissions(worker_id, id);
 
-            CREATE TABLE votes (
-                id INTEGER PRIMARY KEY,
-                submission_id INTEGER NOT NULL REFERENCES submissions(id),
-                slot_task_id INTEGER NOT NULL UNIQUE REFERENCES tasks(id),
-                verifier_id INTEGER NOT NULL REFERENCES workers(id),
-                verdict TEXT NOT NULL CHECK (verdict IN ('approve','reject')),
-                reason TEXT NOT NULL,
-                paid INTEGER NOT NULL DEFAULT 0,
-                created_at INTEGER NOT NULL,
-                UNIQUE (submission_id, verifier_id)
-            );
+            -- A vote is the outcome of its verification slot, so it lives on the slot's row (one write
+            -- per vote); this view shows the votes as a table of their own.
+            CREATE VIEW votes AS
+                SELECT id, submission_id, id AS slot_task_id, worker_id AS verifier_id, verdict, vote_reason AS reason,
+                       vote_paid AS paid, voted_at AS created_at
+                FROM tasks WHERE verdict IS NOT NULL;
+            CREATE UNIQUE INDEX votes_one_per_verifier ON tasks(submission_id, worker_id) WHERE verdict IS NOT NULL;
 
             CREATE TABLE blobs (
                 sha256 TEXT PRIMARY KEY,

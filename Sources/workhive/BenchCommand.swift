@@ -11,63 +11,90 @@ struct Bench: AsyncParsableCommand {
 
     struct Lifecycle: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Lifecycles/s (post → claim → submit → 3 verify claims → 3 votes → settle), median of several runs.")
+            abstract: "Lifecycles/s (post → claim → submit → 3 verify claims → 3 votes → settle), median of several runs.",
+            discussion: """
+                Each concurrent driver stands for one busy agent team: it posts a task, claims it, submits, and has \
+                three verifiers of other owners claim and vote. The headline is measured with --concurrency drivers; \
+                --also measures other driver counts in the same run, so the figures compare side by side.
+                """)
 
-        @Option(help: "Lifecycles per run.") var lifecycles = 2000
-        @Option(help: "Runs; the median is reported.") var runs = 5
-        @Option(help: "Concurrent drivers (lanes).") var concurrency = 32
+        @Option(help: "Lifecycles per run.") var lifecycles = 4000
+        @Option(help: "Runs per figure; the median is reported.") var runs = 5
+        @Option(help: "Concurrent drivers for the headline figures.") var concurrency = 128
+        @Option(parsing: .upToNextOption, help: "Other driver counts to measure in-process in the same run.") var also: [Int] = [1, 32]
         @Flag(help: "Skip the HTTP measurement.") var skipHTTP = false
 
+        func validate() throws {
+            guard lifecycles > 0, runs > 0, concurrency > 0, also.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("--lifecycles, --runs, --concurrency and --also must be positive")
+            }
+        }
+
         func run() async throws {
-            print("workhive bench lifecycle: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(lifecycles) lifecycles × \(runs) runs, \(concurrency) concurrent drivers, SQLite (WAL, synchronous=NORMAL)")
-            var rates: [Double] = []
-            var writerCPU: [Double] = []
+            print("workhive bench lifecycle: \(ProcessInfo.processInfo.activeProcessorCount) cores, SQLite (WAL, synchronous=NORMAL), \(runs) runs per figure")
+            for drivers in also {
+                // A lone driver waits for every commit in turn: fewer lifecycles keep it short.
+                let count = drivers == 1 ? min(lifecycles, 500) : lifecycles
+                let (rate, cpu) = try await inProcess(drivers: drivers, count: count, verbose: false)
+                print(String(format: "  %3d concurrent drivers: %.0f lifecycles/s, writer CPU %.0f µs per lifecycle (median of %d × %d)",
+                             drivers, rate, cpu, runs, count))
+            }
+            let (headline, cpu) = try await inProcess(drivers: concurrency, count: lifecycles, verbose: true)
+            print(String(format: "in-process lifecycles/s (SQLite, %d concurrent drivers, median of %d): %.0f; writer CPU %.0f µs per lifecycle",
+                         concurrency, runs, headline, cpu))
+            guard !skipHTTP else { return }
+            let http = try await overHTTP(drivers: concurrency, count: max(concurrency, lifecycles / 4))
+            print(String(format: "over HTTP lifecycles/s (loopback, SQLite, %d concurrent drivers, median of %d): %.0f (%.0f requests/s); in-process/HTTP ratio %.1f",
+                         concurrency, runs, http, 9 * http, headline / http))
+        }
+
+        /// Median lifecycles/s and writer CPU per lifecycle over `runs` fresh databases.
+        func inProcess(drivers: Int, count: Int, verbose: Bool) async throws -> (Double, Double) {
+            var rates: [Double] = [], writerCPU: [Double] = []
             for run in 1...runs {
                 let dir = try temporaryDirectory()
                 defer { try? FileManager.default.removeItem(atPath: dir) }
                 let (market, db) = try await openMarketWithDatabase(dataDir: dir)
-                let driver = try await InProcessLifecycles.setUp(market, lanes: concurrency, funds: Int64(lifecycles) * 1_000_000)
+                let driver = try await InProcessLifecycles.setUp(market, lanes: drivers, funds: Int64(count) * 1_000_000)
                 let before = db.writerStats
-                let seconds = try await driver.run(count: lifecycles)
+                let seconds = try await driver.run(count: count)
                 let after = db.writerStats
-                let cpuPerLifecycle = Double(after.cpuNanoseconds - before.cpuNanoseconds) / 1000 / Double(lifecycles)
-                writerCPU.append(cpuPerLifecycle)
                 let audit = try await LedgerAudit.run(market.database)
                 guard audit.ok else { throw BenchError("ledger check failed: \(audit.problems)") }
-                rates.append(Double(lifecycles) / seconds)
-                print(String(format: "  run %d: %.0f lifecycles/s (%.2f s); writer CPU %.0f µs per lifecycle, %.1f operations per commit",
-                             run, Double(lifecycles) / seconds, seconds, cpuPerLifecycle,
-                             Double(after.operations - before.operations) / Double(max(1, after.batches - before.batches))))
                 await market.database.close()
+                rates.append(Double(count) / seconds)
+                writerCPU.append(Double(after.cpuNanoseconds - before.cpuNanoseconds) / 1000 / Double(count))
+                if verbose {
+                    print(String(format: "  run %d: %.0f lifecycles/s (%.2f s); writer CPU %.0f µs per lifecycle, %.1f operations per commit",
+                                 run, rates.last!, seconds, writerCPU.last!,
+                                 Double(after.operations - before.operations) / Double(max(1, after.batches - before.batches))))
+                }
             }
-            let inProcess = median(rates)
-            print(String(format: "in-process lifecycles/s (SQLite, median of %d): %.0f; writer CPU per lifecycle (median): %.0f µs, a ceiling of %.0f/s",
-                         runs, inProcess, median(writerCPU), 1e6 / median(writerCPU)))
-            guard !skipHTTP else { return }
+            return (median(rates), median(writerCPU))
+        }
 
-            // Over HTTP on loopback: the same lifecycles through the REST API and the SDK client,
-            // server and clients sharing this machine's cores.
-            var httpRates: [Double] = []
-            let httpCount = max(concurrency, lifecycles / 4)
+        /// Median lifecycles/s through the REST API on loopback with the SDK client, server and
+        /// clients sharing this machine's cores.
+        func overHTTP(drivers: Int, count: Int) async throws -> Double {
+            var rates: [Double] = []
             for run in 1...runs {
                 let dir = try temporaryDirectory()
                 defer { try? FileManager.default.removeItem(atPath: dir) }
                 let market = try await openMarket(dataDir: dir)
                 let server = try await LiveServer.start(market) { $0.rateLimitPerSecond = 0 }
                 let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-                    connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency * 2)))
-                let driver = try await HTTPLifecycles.setUp(baseURL: server.url, http: http, lanes: concurrency, funds: Int64(httpCount) * 1_000_000)
-                let seconds = try await driver.run(count: httpCount)
+                    connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: drivers * 2)))
+                let driver = try await HTTPLifecycles.setUp(baseURL: server.url, http: http, lanes: drivers, funds: Int64(count) * 1_000_000)
+                let seconds = try await driver.run(count: count)
                 try await http.shutdown()
                 await server.stop()
                 let audit = try await LedgerAudit.run(market.database)
                 guard audit.ok else { throw BenchError("ledger check failed: \(audit.problems)") }
                 await market.database.close()
-                httpRates.append(Double(httpCount) / seconds)
-                print(String(format: "  http run %d: %.0f lifecycles/s (%.2f s, %.0f requests/s)", run, Double(httpCount) / seconds, seconds, 9 * Double(httpCount) / seconds))
+                rates.append(Double(count) / seconds)
+                print(String(format: "  http run %d: %.0f lifecycles/s (%.2f s, %.0f requests/s)", run, rates.last!, seconds, 9 * rates.last!))
             }
-            print(String(format: "over HTTP lifecycles/s (loopback, SQLite, median of %d): %.0f (%.0f requests/s); in-process/HTTP ratio %.1f",
-                         runs, median(httpRates), 9 * median(httpRates), inProcess / median(httpRates)))
+            return median(rates)
         }
     }
 }

@@ -29,7 +29,7 @@ struct HTTPLifecycles {
             for (j, owner) in verifierOwners.enumerated() {
                 verifiers.append(anonymous.withAPIKey(try await owner.createWorker(name: "verifier-\(i)-\(j)").apiKey))
             }
-            made.append(Lane(taskType: "bench.lane\(i)", worker: worker, verifiers: verifiers))
+            made.append(Lane(taskType: "moderation.image", worker: worker, verifiers: verifiers))
         }
         return HTTPLifecycles(requester: requester, lanes: made)
     }

@@ -31,7 +31,7 @@ struct InProcessLifecycles {
             for (j, owner) in verifierOwners.enumerated() {
                 verifiers.append(try await market.authenticate(apiKey: try await market.createWorker(owner, name: "verifier-\(i)-\(j)", kind: .agent, capabilities: []).apiKey))
             }
-            made.append(Lane(taskType: "bench.lane\(i)", worker: worker, verifiers: verifiers))
+            made.append(Lane(taskType: "moderation.image", worker: worker, verifiers: verifiers))
         }
         return InProcessLifecycles(market: market, requester: requester, lanes: made)
     }

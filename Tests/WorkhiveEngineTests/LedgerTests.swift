@@ -141,7 +141,7 @@ import WorkhiveCore
         let v = [try await h.worker("v1"), try await h.worker("v2")]
         _ = try await h.submitted(requester, worker, try h.spec(verifiers: 2, quorum: 2))
         for verifier in v { try await h.vote(verifier, try #require(try await h.claim(verifier, TaskType.verify)), .approve) }
-        try await h.market.database.write { tx in try await tx.execute("UPDATE votes SET paid = 0 WHERE id = (SELECT MIN(id) FROM votes)") }
+        try await h.market.database.write { tx in try await tx.execute("UPDATE tasks SET vote_paid = 0 WHERE id = (SELECT MIN(id) FROM votes)") }
         let audit = try await LedgerAudit.run(h.market.database)
         #expect(audit.problems.count == 1)
         #expect(audit.problems.first?.contains("was paid 1 times") == true)
