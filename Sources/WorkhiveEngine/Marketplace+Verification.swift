@@ -38,7 +38,7 @@ extension Marketplace {
                 UPDATE tasks SET state = 'verifying', updated_at = ?
                 WHERE claim_id = ? AND worker_id = ? AND state = 'claimed' AND lease_expires_at > ? AND task_type <> 'verify'
                 RETURNING id, requester_id, title, lease_seconds, priority, visibility, verifiers, quorum, spot_check_rate,
-                          verifier_reward, attempts
+                          verifier_reward, attempts, required_caps
                 """, now, claim, worker, now) else {
                 if let existing = try await tx.queryOne("SELECT \(Self.submissionColumns) FROM submissions WHERE claim_id = ?", claim) {
                     guard existing.id(2) == worker else { throw WorkhiveError.forbidden("claim \(claim) belongs to another worker") }
@@ -82,13 +82,15 @@ extension Marketplace {
                 view.decidedAtMillis = now
                 return view
             }
+            // Slots require what the work required: a verifier must be able to judge the work.
             let slots = verificationSlots(policy: policy, draw: draw)
+            let requiredCaps = task.text(11)
             var binds: [SQLValue] = []
             for humanOnly in slots {
-                binds += [task.values[1], .integer(policy.verifierRewardMicroUSDT), task.values[3], task.values[4],
+                binds += [task.values[1], .text(requiredCaps), .integer(policy.verifierRewardMicroUSDT), task.values[3], task.values[4],
                           task.values[5], taskID.sqlValue, submission.sqlValue, humanOnly.sqlValue, owner.sqlValue, .integer(now), .integer(now)]
             }
-            let row = "(?, 'verify', '', '', '{}', '', ?, ?, 100, ?, ?, 0, 0, 0, 0, 'open', ?, ?, ?, ?, ?, ?)"
+            let row = "(?, 'verify', '', '', '{}', ?, ?, ?, 100, ?, ?, 0, 0, 0, 0, 'open', ?, ?, ?, ?, ?, ?)"
             let inserted = try await tx.insert("""
                 INSERT INTO tasks (requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds, max_attempts,
                     priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state, parent_task_id, submission_id,
@@ -96,7 +98,7 @@ extension Marketplace {
                 VALUES \(Array(repeating: row, count: slots.count).joined(separator: ", "))
                 """, binds, rows: slots.count)
             for (slot, humanOnly) in zip(inserted, slots) {
-                events.append(.taskAvailable(.init(task: TaskID(slot), taskType: TaskType.verify, requiredCapabilities: "",
+                events.append(.taskAvailable(.init(task: TaskID(slot), taskType: TaskType.verify, requiredCapabilities: requiredCaps,
                                                    rewardMicroUSDT: policy.verifierRewardMicroUSDT, humanOnly: humanOnly, excludedOwner: owner)))
             }
             return view

@@ -29,7 +29,7 @@ struct HTTPLifecycles {
             for (j, owner) in verifierOwners.enumerated() {
                 verifiers.append(anonymous.withAPIKey(try await owner.createWorker(name: "verifier-\(i)-\(j)").apiKey))
             }
-            made.append(Lane(taskType: "moderation.image", worker: worker, verifiers: verifiers))
+            made.append(Lane(taskType: "bench.lane\(i)", worker: worker, verifiers: verifiers))
         }
         return HTTPLifecycles(requester: requester, lanes: made)
     }
@@ -50,17 +50,14 @@ struct HTTPLifecycles {
     func one(_ lane: Lane) async throws {
         _ = try await requester.postTask(NewTask(
             taskType: lane.taskType, title: "Moderate item", instructions: "Is this image safe?", payload: ["item": 1],
-            rewardMicroUSDT: 100_000, verification: .init(verifiers: 3, quorum: 2, verifierRewardMicroUSDT: 5_000)))
+            rewardMicroUSDT: 100_000, verification: .init(verifiers: 3, quorum: 3, verifierRewardMicroUSDT: 5_000)))
         guard let claim = try await lane.worker.claim(taskType: lane.taskType) else { throw BenchError("no task to claim") }
         _ = try await lane.worker.submit(claimID: claim.id, result: ["safe": true])
         var slots: [(WorkhiveClient, Int64)] = []
         for verifier in lane.verifiers {
-            var slot: Claim?
-            for _ in 0..<1000 {
-                slot = try await verifier.claim(taskType: "verify")
-                if slot != nil { break }
+            guard let slot = try await verifier.claim(taskType: "verify", waitSeconds: 10) else {
+                throw BenchError("no verification slot to claim")
             }
-            guard let slot else { throw BenchError("no verification slot to claim") }
             slots.append((verifier, slot.id))
         }
         for (verifier, claim) in slots {

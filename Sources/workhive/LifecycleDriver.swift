@@ -3,7 +3,9 @@ import WorkhiveCore
 import WorkhiveEngine
 
 /// Drives full lifecycles against the engine in-process: post → claim → submit → 3 verification
-/// claims → 3 votes (the second settles, the third is a late, paid vote). Used by `bench` and `demo`.
+/// claims → 3 votes → settle, under a 3-of-3 policy so every submission is settled by exactly its three
+/// votes. (With 2 of 3, a slot nobody has claimed yet is closed at the second vote, so drivers sharing
+/// the verification queue could be left waiting for a slot that never comes.) Used by `bench`.
 struct InProcessLifecycles {
     let market: Marketplace
     let requester: Principal
@@ -31,7 +33,7 @@ struct InProcessLifecycles {
             for (j, owner) in verifierOwners.enumerated() {
                 verifiers.append(try await market.authenticate(apiKey: try await market.createWorker(owner, name: "verifier-\(i)-\(j)", kind: .agent, capabilities: []).apiKey))
             }
-            made.append(Lane(taskType: "moderation.image", worker: worker, verifiers: verifiers))
+            made.append(Lane(taskType: "bench.lane\(i)", worker: worker, verifiers: verifiers))
         }
         return InProcessLifecycles(market: market, requester: requester, lanes: made)
     }
@@ -55,18 +57,21 @@ struct InProcessLifecycles {
             taskType: lane.taskType, title: "Moderate item", instructions: "Is this image safe?", payloadJSON: #"{"item":1}"#,
             requiredCapabilities: .none, rewardMicroUSDT: 100_000, leaseSeconds: 300, maxAttempts: 3, deadlineAtMillis: nil,
             priority: 0, visibility: .public,
-            verification: VerificationPolicy(verifiers: 3, quorum: 2, spotCheckRate: 0, verifierRewardMicroUSDT: 5_000),
+            verification: VerificationPolicy(verifiers: 3, quorum: 3, spotCheckRate: 0, verifierRewardMicroUSDT: 5_000),
             nowMillis: market.now())
         _ = try await market.postTask(requester, spec)
         guard let claim = try await market.claim(lane.worker, taskType: lane.taskType) else { throw BenchError("no task to claim") }
         _ = try await market.submit(lane.worker, claim: claim.claimId, result: .object(["safe": .bool(true)]), proofs: [])
         var slots: [(Principal, ClaimID)] = []
         for verifier in lane.verifiers {
+            // Another driver's verifiers may have taken this submission's slots; then one of theirs
+            // comes up soon. Poll with a short pause rather than long-polling: every waiting verifier
+            // would be woken by each new slot.
             var slot: ClaimView?
-            for _ in 0..<1000 {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while slot == nil, ContinuousClock.now < deadline {
                 slot = try await market.claim(verifier, taskType: TaskType.verify)
-                if slot != nil { break }
-                await Task.yield()
+                if slot == nil { try await Task.sleep(for: .milliseconds(1)) }
             }
             guard let slot else { throw BenchError("no verification slot to claim") }
             slots.append((verifier, slot.claimId))

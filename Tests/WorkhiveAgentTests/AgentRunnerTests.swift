@@ -15,7 +15,8 @@ struct AgentRunnerTests {
             let requester = try await server.owner("requester", deposit: 100_000_000)
             let workerClient = try await server.worker("uppercaser", capabilities: ["text"])
             var verifierClients: [WorkhiveClient] = []
-            for i in 1...3 { verifierClients.append(try await server.worker("verifier-\(i)")) }
+            // Verification slots require what the work required, so the verifiers handle text too.
+            for i in 1...3 { verifierClients.append(try await server.worker("verifier-\(i)", capabilities: ["text"])) }
 
             let reward: Int64 = 1_000_000
             var taskIDs: [Int64] = []

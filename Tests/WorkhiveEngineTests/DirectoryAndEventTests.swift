@@ -55,7 +55,7 @@ import WorkhiveCore
         let requester = try await h.requester(funds: 2_000_000)
         let fleet = try await h.owner("fleet")
         let worker = try await h.worker("w", owner: fleet)
-        let verifier = try await h.worker("v")
+        let verifier = try await h.worker("v", capabilities: ["vision"])
         let stream = h.market.hub.subscribe { _ in true }
         var events = stream.makeAsyncIterator()
 
@@ -83,8 +83,11 @@ import WorkhiveCore
             return
         }
         #expect(slot.taskType == TaskType.verify && slot.excludedOwner == fleet.ownerID && slot.rewardMicroUSDT == 50_000)
-        #expect(!slot.matches(capabilities: "", kind: .agent, owner: fleet.ownerID))  // never told to the submitter's fleet
-        #expect(slot.matches(capabilities: "", kind: .agent, owner: verifier.ownerID))
+        #expect(!slot.matches(capabilities: "vision", kind: .agent, owner: fleet.ownerID))  // never told to the submitter's fleet
+        // Slots require what the work required: only verifiers who could do it are told.
+        #expect(slot.requiredCapabilities == "vision")
+        #expect(!slot.matches(capabilities: "", kind: .agent, owner: verifier.ownerID))
+        #expect(slot.matches(capabilities: "vision", kind: .agent, owner: verifier.ownerID))
         _ = worker
 
         let slotClaim = try #require(try await h.claim(verifier, TaskType.verify))

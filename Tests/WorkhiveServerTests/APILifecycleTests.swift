@@ -24,7 +24,8 @@ struct APILifecycleTests {
             let workerOwner = try await api.signUp("worker-owner")
             let worker = try await api.createWorker(workerOwner, "liker", capabilities: ["browser"])
             var verifiers: [WorkerAccount] = []
-            for i in 1...3 { verifiers.append(try await api.soloWorker("verifier-\(i)", kind: i == 1 ? "human" : "agent")) }
+            // Verification slots require what the work required, so the verifiers can use a browser too.
+            for i in 1...3 { verifiers.append(try await api.soloWorker("verifier-\(i)", kind: i == 1 ? "human" : "agent", capabilities: ["browser"])) }
 
             // Nothing to claim yet: 204 with no body.
             let none = try await api.claim(worker, "social.like")

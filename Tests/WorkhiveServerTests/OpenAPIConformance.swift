@@ -391,7 +391,7 @@ struct OpenAPIConformanceTests {
         let worker = try await m.createWorker(owner, name: "w", kind: .agent, capabilities: ["Browser"])
         try check(worker, "WorkerCredentials")
         let other = try await m.authenticate(apiKey: try await m.createOwner(name: "verifiers").apiKey)
-        let verifier = try await m.createWorker(other, name: "v", kind: .human, capabilities: [])
+        let verifier = try await m.createWorker(other, name: "v", kind: .human, capabilities: ["browser"])
         try check(WorkerList(workers: try await m.workers(owner)), "WorkerList")
         let w = try await m.authenticate(apiKey: worker.apiKey)
         let v = try await m.authenticate(apiKey: verifier.apiKey)
