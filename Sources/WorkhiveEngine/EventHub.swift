@@ -15,8 +15,20 @@ public final class EventHub: Sendable {
         /// Bumped every time work of this type becomes available, so a waiter that looked at the
         /// queue at generation g knows whether it missed something.
         var generation: UInt64 = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// Long-polling claimers, oldest first.
+        var waiters: [Waiter] = []
     }
+
+    private struct Waiter {
+        let id: Int
+        let continuation: CheckedContinuation<Void, Never>
+        let matches: @Sendable (Event.TaskAvailable) -> Bool
+    }
+
+    /// Waiters woken per task that becomes available: one would be enough if every woken waiter
+    /// could take it, a second covers one that cannot (it raced, or already verifies that submission).
+    /// Waking every waiter instead turns each new task into hundreds of empty claims.
+    static let wakesPerTask = 2
 
     private struct State: ~Copyable {
         var nextID = 0
@@ -34,10 +46,15 @@ public final class EventHub: Sendable {
         let subscribers = state.withLock { s -> [Subscriber] in
             for case .taskAvailable(let t) in events {
                 s.work[t.taskType, default: WorkSignal()].generation &+= 1
-                if let waiters = s.work[t.taskType]?.waiters, !waiters.isEmpty {
-                    wake.append(contentsOf: waiters.values)
-                    s.work[t.taskType]?.waiters.removeAll()
+                guard var waiters = s.work[t.taskType]?.waiters, !waiters.isEmpty else { continue }
+                var woken = 0
+                waiters.removeAll { waiter in
+                    guard woken < Self.wakesPerTask, waiter.matches(t) else { return false }
+                    woken += 1
+                    wake.append(waiter.continuation)
+                    return true
                 }
+                s.work[t.taskType]?.waiters = waiters
             }
             return Array(s.subscribers.values)
         }
@@ -68,8 +85,10 @@ public final class EventHub: Sendable {
         state.withLock { $0.work[taskType]?.generation ?? 0 }
     }
 
-    /// Returns when work of `taskType` became available after `generation`, or after `timeoutSeconds`.
-    public func waitForWork(_ taskType: String, since generation: UInt64, timeoutSeconds: Double) async {
+    /// Returns when work of `taskType` that `matching` accepts became available after `generation`
+    /// (any work that came while it was not yet waiting also ends the wait), or after `timeoutSeconds`.
+    public func waitForWork(_ taskType: String, since generation: UInt64, timeoutSeconds: Double,
+                            matching: @escaping @Sendable (Event.TaskAvailable) -> Bool = { _ in true }) async {
         let id = state.withLock { s in
             s.nextID += 1
             return s.nextID
@@ -82,7 +101,7 @@ public final class EventHub: Sendable {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { s -> Bool in
                     if (s.work[taskType]?.generation ?? 0) != generation || Task.isCancelled { return true }
-                    s.work[taskType, default: WorkSignal()].waiters[id] = c
+                    s.work[taskType, default: WorkSignal()].waiters.append(Waiter(id: id, continuation: c, matches: matching))
                     return false
                 }
                 if now { c.resume() }
@@ -94,7 +113,10 @@ public final class EventHub: Sendable {
     }
 
     private func wake(_ taskType: String, _ id: Int) {
-        let c = state.withLock { $0.work[taskType]?.waiters.removeValue(forKey: id) }
+        let c = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard let i = s.work[taskType]?.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return s.work[taskType]?.waiters.remove(at: i).continuation
+        }
         c?.resume()
     }
 }

@@ -70,13 +70,18 @@ extension Marketplace {
     public func claim(_ principal: Principal, taskType: String, capabilities: [String]? = nil, waitSeconds: Double) async throws -> ClaimView? {
         let wait = max(0, min(waitSeconds, 30))
         let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
+        // Only work this worker could take ends its wait.
+        let (worker, owner, kind) = try principal.requireWorker(for: "claim")
+        let registered = try await workerFacts(worker).capabilities
+        let caps = try capabilities.map { try Capabilities($0).canonical } ?? registered
+        let matching: @Sendable (Event.TaskAvailable) -> Bool = { $0.matches(capabilities: caps, kind: kind, owner: owner) }
         while true {
             let generation = hub.workGeneration(taskType)
             if let claim = try await claim(principal, taskType: taskType, capabilities: capabilities) { return claim }
             let left = deadline - ContinuousClock.now
             guard left > .zero, !Task.isCancelled else { return nil }
             let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
-            await hub.waitForWork(taskType, since: generation, timeoutSeconds: seconds)
+            await hub.waitForWork(taskType, since: generation, timeoutSeconds: seconds, matching: matching)
         }
     }
 

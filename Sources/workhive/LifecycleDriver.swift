@@ -65,15 +65,10 @@ struct InProcessLifecycles {
         var slots: [(Principal, ClaimID)] = []
         for verifier in lane.verifiers {
             // Another driver's verifiers may have taken this submission's slots; then one of theirs
-            // comes up soon. Poll with a short pause rather than long-polling: every waiting verifier
-            // would be woken by each new slot.
-            var slot: ClaimView?
-            let deadline = ContinuousClock.now + .seconds(10)
-            while slot == nil, ContinuousClock.now < deadline {
-                slot = try await market.claim(verifier, taskType: TaskType.verify)
-                if slot == nil { try await Task.sleep(for: .milliseconds(1)) }
+            // comes up soon, so wait for it as an agent would.
+            guard let slot = try await market.claim(verifier, taskType: TaskType.verify, waitSeconds: 10) else {
+                throw BenchError("no verification slot to claim")
             }
-            guard let slot else { throw BenchError("no verification slot to claim") }
             slots.append((verifier, slot.claimId))
         }
         for (verifier, claim) in slots {
