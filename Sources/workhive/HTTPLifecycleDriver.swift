@@ -35,16 +35,7 @@ struct HTTPLifecycles {
     }
 
     func run(count: Int) async throws -> Double {
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (i, lane) in lanes.enumerated() {
-                let share = count / lanes.count + (i < count % lanes.count ? 1 : 0)
-                group.addTask { for _ in 0..<share { try await one(lane) } }
-            }
-            try await group.waitForAll()
-        }
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        try await runSpread(count, over: lanes) { try await one($0) }
     }
 
     func one(_ lane: Lane) async throws {

@@ -40,16 +40,7 @@ struct InProcessLifecycles {
 
     /// Runs `count` lifecycles spread over the lanes concurrently; returns seconds taken.
     func run(count: Int) async throws -> Double {
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (i, lane) in lanes.enumerated() {
-                let share = count / lanes.count + (i < count % lanes.count ? 1 : 0)
-                group.addTask { for _ in 0..<share { try await one(lane) } }
-            }
-            try await group.waitForAll()
-        }
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        try await runSpread(count, over: lanes) { try await one($0) }
     }
 
     func one(_ lane: Lane) async throws {
@@ -75,6 +66,21 @@ struct InProcessLifecycles {
             _ = try await market.vote(verifier, claim: claim, verdict: .approve, reason: "")
         }
     }
+}
+
+/// Runs `count` lifecycles spread over `lanes`, each lane one after another and the lanes
+/// concurrently; returns the seconds taken.
+func runSpread<Lane: Sendable>(_ count: Int, over lanes: [Lane], _ one: @escaping @Sendable (Lane) async throws -> Void) async throws -> Double {
+    let start = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for (i, lane) in lanes.enumerated() {
+            let share = count / lanes.count + (i < count % lanes.count ? 1 : 0)
+            group.addTask { for _ in 0..<share { try await one(lane) } }
+        }
+        try await group.waitForAll()
+    }
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }
 
 struct BenchError: Error, CustomStringConvertible {
