@@ -29,12 +29,10 @@ struct Serve: AsyncParsableCommand {
         configuration.rateLimitBurst = max(1, rateLimit * 2)
         configuration.allowSignup = !closedSignup
         let adminNote = try await ensureAdmin(market)
-        let url = "http://\(host):\(port)"
         let app = buildApplication(configuration, marketplace: market) { actualPort in
             print("Workhive is listening on http://\(host):\(actualPort) (data in \(dataDir))")
             print(adminNote)
         }
-        _ = url
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "workhive")))
         try await group.run()
         await market.database.close()
