@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -27,6 +28,7 @@ let package = Package(
             name: "WorkhiveEngine",
             dependencies: [
                 "WorkhiveCore", "CSQLite",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -63,12 +65,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Test fixtures shared by the test targets: a throwaway PostgreSQL cluster, among others.
+        .target(name: "WorkhiveTestSupport", path: "Tests/Support"),
         .testTarget(name: "WorkhiveCoreTests", dependencies: ["WorkhiveCore"]),
-        .testTarget(name: "WorkhiveEngineTests", dependencies: ["WorkhiveEngine"]),
+        .testTarget(name: "WorkhiveEngineTests", dependencies: ["WorkhiveEngine", "WorkhiveTestSupport"]),
         .testTarget(
             name: "WorkhiveServerTests",
             dependencies: [
-                "WorkhiveServer", "WorkhiveAgent",
+                "WorkhiveServer", "WorkhiveAgent", "WorkhiveTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Yams", package: "Yams"),

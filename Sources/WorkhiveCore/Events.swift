@@ -1,6 +1,6 @@
 /// What the platform tells connected workers and requesters. Published after the transaction that
 /// caused it commits.
-public enum Event: Sendable, Equatable {
+public enum Event: Sendable, Equatable, Codable {
     /// A task became claimable: posted, reopened or returned by the rescuer.
     case taskAvailable(TaskAvailable)
     /// A lease is close to running out; the holder should heartbeat.
@@ -10,7 +10,7 @@ public enum Event: Sendable, Equatable {
     /// Money arrived in an account.
     case ledgerCredited(account: AccountID, owner: OwnerID, worker: WorkerID?, amountMicroUSDT: Int64, reason: TransferReason, task: TaskID?)
 
-    public struct TaskAvailable: Sendable, Equatable {
+    public struct TaskAvailable: Sendable, Equatable, Codable {
         public var task: TaskID
         public var taskType: String
         public var requiredCapabilities: String

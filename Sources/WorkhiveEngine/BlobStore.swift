@@ -69,7 +69,7 @@ extension Marketplace {
         let admin = principal.isAdmin
         let row = try await read { tx in
             try await tx.queryOne("""
-                SELECT b.size, b.media_type FROM blobs b WHERE b.sha256 = ? AND (? OR EXISTS (
+                SELECT b.size, b.media_type FROM blobs b WHERE b.sha256 = ? AND (? = 1 OR EXISTS (
                     SELECT 1 FROM blob_uploaders u WHERE u.sha256 = b.sha256 AND u.owner_id = ?) OR EXISTS (
                     SELECT 1 FROM submission_proofs p JOIN submissions s ON s.id = p.submission_id JOIN tasks t ON t.id = s.task_id
                     WHERE p.sha256 = b.sha256 AND (t.requester_id = ? OR EXISTS (

@@ -30,7 +30,7 @@ extension Marketplace {
                       AND (t.submission_id IS NULL OR NOT EXISTS (
                           SELECT 1 FROM tasks s WHERE s.submission_id = t.submission_id AND s.worker_id = ?))
                     ORDER BY t.priority DESC, t.id
-                    LIMIT 1)
+                    LIMIT 1 \(tx.dialect.skipLocked))
                   AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = ? AND w.suspended = 1)
                 RETURNING id, lease_expires_at, attempts, claim_id
                 """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
@@ -82,6 +82,7 @@ extension Marketplace {
             guard left > .zero, !Task.isCancelled else { return nil }
             let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
             await hub.waitForWork(taskType, since: generation, timeoutSeconds: seconds, matching: matching)
+            if Task.isCancelled { return nil }
         }
     }
 

@@ -36,6 +36,8 @@ public final class Marketplace: Sendable {
     let keyCache = Mutex([String: Principal]())
     let directory = Mutex(Directory())
     public let logger: Logger
+    /// Tells this server's events apart from other servers' on a shared database.
+    let nodeID = UUID().uuidString
 
     public static func open(
         database: any SQLDatabase, configuration: MarketplaceConfiguration,
@@ -44,7 +46,11 @@ public final class Marketplace: Sendable {
     ) async throws -> Marketplace {
         try await Migrator.migrate(database, now: clock.nowMillis())
         let system = try await SystemAccounts.ensure(in: database, shards: configuration.systemAccountShards, now: clock.nowMillis())
-        return Marketplace(database: database, configuration: configuration, clock: clock, random: random, system: system, logger: logger)
+        let market = Marketplace(database: database, configuration: configuration, clock: clock, random: random, system: system, logger: logger)
+        if let shared = database as? PostgresDatabase {
+            await ClusterEvents.listen(on: shared, node: market.nodeID, hub: market.hub, logger: logger)
+        }
+        return market
     }
 
     private init(database: any SQLDatabase, configuration: MarketplaceConfiguration, clock: any WorkhiveClock,
@@ -63,9 +69,10 @@ public final class Marketplace: Sendable {
 
     /// One write transaction whose events are published once it has committed.
     func transact<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor, EventBuffer) async throws -> T) async throws -> T {
-        let (value, events) = try await database.write { tx in
+        let (value, events) = try await database.write { [nodeID] tx in
             let buffer = EventBuffer()
             let value = try await body(tx, buffer)
+            if tx.dialect == .postgres { try await ClusterEvents.notify(buffer.events, from: nodeID, tx) }
             return (value, buffer.events)
         }
         hub.publish(events)
@@ -106,6 +113,7 @@ struct SystemAccounts: Sendable {
 
     static func ensure(in db: any SQLDatabase, shards: Int, now: Int64) async throws -> SystemAccounts {
         try await db.write { tx in
+            try await tx.lockSchema()
             func ids(_ kind: AccountKind) async throws -> [AccountID] {
                 var rows = try await tx.query("SELECT id FROM accounts WHERE kind = ? ORDER BY shard", kind.rawValue)
                 if rows.isEmpty {
@@ -121,9 +129,18 @@ struct SystemAccounts: Sendable {
     }
 }
 
+extension SQLExecutor {
+    /// Servers starting together on one PostgreSQL database take turns to migrate and to create the
+    /// system accounts (a transaction-scoped advisory lock). SQLite has a single writer already.
+    func lockSchema() async throws {
+        if dialect == .postgres { _ = try await query("SELECT pg_advisory_xact_lock(7500001)", []) }
+    }
+}
+
 enum Migrator {
     static func migrate(_ db: any SQLDatabase, now: Int64) async throws {
         try await db.write { tx in
+            try await tx.lockSchema()
             try await tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)", [])
             let applied = Set(try await tx.query("SELECT version FROM schema_migrations", []).map { Int($0.int(0)) })
             for migration in Schema.migrations(for: tx.dialect) where !applied.contains(migration.version) {

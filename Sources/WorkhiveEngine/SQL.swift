@@ -66,7 +66,13 @@ public struct SQLRow: Sendable {
 }
 
 /// The two SQL engines Workhive runs on; the few places their SQL differs ask this.
-public enum SQLDialect: String, Sendable { case sqlite, postgres }
+public enum SQLDialect: String, Sendable {
+    case sqlite, postgres
+
+    /// Appended to the row pick of a claim: on PostgreSQL concurrent claimers skip the rows others
+    /// are taking instead of queueing behind them. SQLite has one writer, so nothing to skip.
+    var skipLocked: String { self == .postgres ? "FOR UPDATE SKIP LOCKED" : "" }
+}
 
 /// Runs statements inside one transaction. Statements use `?` placeholders on every engine.
 public protocol SQLExecutor: Sendable {
@@ -114,5 +120,12 @@ public protocol SQLDatabase: Sendable {
 public struct SQLError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var isConstraintViolation: Bool
+    /// PostgreSQL's SQLSTATE code, when the server sent one.
+    public var sqlState: String?
     public var description: String { message }
+    public init(message: String, isConstraintViolation: Bool, sqlState: String? = nil) {
+        self.message = message
+        self.isConstraintViolation = isConstraintViolation
+        self.sqlState = sqlState
+    }
 }

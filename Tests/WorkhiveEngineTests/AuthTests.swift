@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import WorkhiveTestSupport
 import WorkhiveCore
 @testable import WorkhiveEngine
 
 @Suite struct AuthTests {
-    @Test func keysHaveTheDocumentedShapeAndOnlyTheirHashIsStored() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func keysHaveTheDocumentedShapeAndOnlyTheirHashIsStored(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let ownerCreds = try await h.checked { try await h.market.createOwner(name: "  alice  ") }
         #expect(ownerCreds.subject.name == "alice")
         let owner = try await h.market.authenticate(apiKey: ownerCreds.apiKey)
@@ -43,8 +44,8 @@ import WorkhiveCore
         }
     }
 
-    @Test func unknownMalformedAndTamperedKeysAreUnauthenticated() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func unknownMalformedAndTamperedKeysAreUnauthenticated(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let creds = try await h.checked { try await h.market.createOwner(name: "alice") }
         _ = try await h.market.authenticate(apiKey: creds.apiKey)  // now cached: tampering must still miss
         let parts = creds.apiKey.split(separator: "_", maxSplits: 2).map(String.init)
@@ -65,8 +66,8 @@ import WorkhiveCore
         #expect(try await h.market.authenticate(apiKey: creds.apiKey).ownerID == creds.subject.id)
     }
 
-    @Test func suspendedWorkerIsRefusedAndItsCachedKeyInvalidated() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func suspendedWorkerIsRefusedAndItsCachedKeyInvalidated(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let admin = try await h.admin()
         let owner = try await h.owner("fleet")
         let creds = try await h.checked { try await h.market.createWorker(owner, name: "bot", kind: .agent, capabilities: []) }
@@ -88,8 +89,8 @@ import WorkhiveCore
         try await h.expectError(.notFound) { try await h.market.setSuspended(admin, worker: WorkerID(987_654), suspended: true) }
     }
 
-    @Test func aSuspendedWorkerClaimsNothingEvenWithAPrincipalItAlreadyHeld() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func aSuspendedWorkerClaimsNothingEvenWithAPrincipalItAlreadyHeld(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let admin = try await h.admin()
         let requester = try await h.requester(funds: 10_000_000)
         let suspended = try await h.worker("suspended")
@@ -122,8 +123,8 @@ import WorkhiveCore
         #expect(try await h.claim(poller)?.task.id == next.id)
     }
 
-    @Test func keysOnlyDoWhatTheirRoleAllows() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func keysOnlyDoWhatTheirRoleAllows(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let before = try await h.footprint()
@@ -147,8 +148,8 @@ import WorkhiveCore
         #expect(try await h.claim(worker) != nil)
     }
 
-    @Test func depositsAreOwnerOnlyPositiveAndSelfServeOnTheDevnet() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func depositsAreOwnerOnlyPositiveAndSelfServeOnTheDevnet(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let admin = try await h.admin()
         let alice = try await h.requester("alice", funds: 0)
         let bob = try await h.requester("bob", funds: 0)
@@ -166,8 +167,8 @@ import WorkhiveCore
         #expect(totals.balanced)
     }
 
-    @Test func namesAndCapabilitiesAreValidated() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func namesAndCapabilitiesAreValidated(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let owner = try await h.owner("o")
         try await h.expectError(.invalidRequest) { try await h.market.createOwner(name: "   ") }
         try await h.expectError(.invalidRequest) { try await h.market.createOwner(name: String(repeating: "x", count: 101)) }

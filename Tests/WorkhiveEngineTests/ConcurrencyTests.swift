@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WorkhiveTestSupport
 import WorkhiveCore
 @testable import WorkhiveEngine
 
@@ -10,8 +11,8 @@ import WorkhiveCore
         let worker: WorkerID
     }
 
-    @Test func racingWorkersNeverDoubleClaim() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func racingWorkersNeverDoubleClaim(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let taskCount = 200, workerCount = 40
         let spec = try h.spec(reward: 10_000, verifiers: 0, quorum: 0)
         let hold = FeePolicy().escrowHold(for: spec)
@@ -76,8 +77,8 @@ import WorkhiveCore
         #expect(try await h.market.ledgerTotals().escrowHeldMicroUSDT == 0)
     }
 
-    @Test func concurrentPostsNeverOverdrawTheRequester() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func concurrentPostsNeverOverdrawTheRequester(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let spec = try h.spec()
         let hold = FeePolicy().escrowHold(for: spec)
         let requester = try await h.requester(funds: hold * 150)
@@ -103,8 +104,8 @@ import WorkhiveCore
         #expect(try await h.scalar("SELECT COUNT(*) FROM accounts WHERE kind = 'escrow'") == 150)
     }
 
-    @Test func racingVerifiersFillEachSlotOnceAndSettleOnce() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func racingVerifiersFillEachSlotOnceAndSettleOnce(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let (task, _, _) = try await h.submitted(requester, worker, try h.spec(verifiers: 5, quorum: 3))

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import WorkhiveTestSupport
 import WorkhiveCore
 @testable import WorkhiveEngine
 
 @Suite struct DirectoryAndEventTests {
-    @Test func workersHeartbeatAndAreListedByTheirOwner() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func workersHeartbeatAndAreListedByTheirOwner(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         #expect(try await !h.market.hasAdmin())
         let admin = try await h.admin()
         #expect(try await h.market.hasAdmin())
@@ -29,8 +30,8 @@ import WorkhiveCore
         try await h.expectError(.notFound) { try await h.market.worker(fleet, id: WorkerID(77_777)) }
     }
 
-    @Test func statsCountWhatHappened() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func statsCountWhatHappened(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 20_000_000)
         let worker = try await h.worker("w")
         let v = [try await h.worker("v1"), try await h.worker("v2")]
@@ -50,8 +51,8 @@ import WorkhiveCore
         #expect(try await h.state(task.id) == .approved)
     }
 
-    @Test func eventsArePublishedAfterCommitAndOnlyThen() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func eventsArePublishedAfterCommitAndOnlyThen(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 2_000_000)
         let fleet = try await h.owner("fleet")
         let worker = try await h.worker("w", owner: fleet)

@@ -2,23 +2,41 @@ import Foundation
 import Testing
 import WorkhiveCore
 @testable import WorkhiveEngine
+import WorkhiveTestSupport
 
-/// A marketplace on a fresh SQLite file with a manual clock, and helpers that check the ledger
-/// after every operation they perform.
+/// A marketplace on a fresh database (a new SQLite file, or a new database on the test PostgreSQL
+/// cluster) with a manual clock, and helpers that check the ledger after every operation they perform.
 struct EngineHarness {
     let market: Marketplace
     let clock: ManualClock
     let directory: String
+    /// Where the database is: a file path on SQLite, a URL on PostgreSQL.
+    var location: DatabaseLocation
 
-    static func make(fees: FeePolicy = FeePolicy(), seed: UInt64 = 42) async throws -> EngineHarness {
+    enum DatabaseLocation {
+        case sqlite(path: String), postgres(url: String)
+
+        func open() throws -> any SQLDatabase {
+            switch self {
+            case .sqlite(let path): try SQLiteDatabase(path: path)
+            case .postgres(let url): try PostgresDatabase(url: url, maxConnections: 6)
+            }
+        }
+    }
+
+    static func make(_ engine: TestEngine = .sqlite, fees: FeePolicy = FeePolicy(), seed: UInt64 = 42) async throws -> EngineHarness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let db = try SQLiteDatabase(path: directory + "/workhive.sqlite")
+        let location: DatabaseLocation = switch engine {
+        case .sqlite: .sqlite(path: directory + "/workhive.sqlite")
+        case .postgres: .postgres(url: try await PostgresCluster.shared.freshDatabaseURL())
+        }
+        let db = try location.open()
         var configuration = MarketplaceConfiguration(blobDirectory: directory + "/blobs")
         configuration.fees = fees
         let clock = ManualClock()
         let market = try await Marketplace.open(database: db, configuration: configuration, clock: clock, random: SeededRandom(seed: seed))
-        return EngineHarness(market: market, clock: clock, directory: directory)
+        return EngineHarness(market: market, clock: clock, directory: directory, location: location)
     }
 
     /// Runs an operation, then asserts the ledger still balances and every invariant holds.

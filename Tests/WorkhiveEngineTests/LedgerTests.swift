@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import WorkhiveTestSupport
 import WorkhiveCore
 @testable import WorkhiveEngine
 
 @Suite struct LedgerTests {
     /// The requester's wallet history adds up to exactly what it may spend, whatever happened to its tasks.
-    @Test func walletHistorySumsToTheAvailableBalance() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func walletHistorySumsToTheAvailableBalance(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 20_000_000)
         let worker = try await h.worker("w")
         let v = [try await h.worker("v1"), try await h.worker("v2"), try await h.worker("v3")]
@@ -63,8 +64,8 @@ import WorkhiveCore
         #expect(try await h.market.wallet(requester, historyLimit: 3).history.count == 3)
     }
 
-    @Test func anOwnerSeesItsWorkersEarningsBesideItsFunds() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func anOwnerSeesItsWorkersEarningsBesideItsFunds(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let fleet = try await h.owner("fleet")
         let a = try await h.worker("a", owner: fleet), b = try await h.worker("b", owner: fleet)
@@ -78,8 +79,8 @@ import WorkhiveCore
         #expect(history.count == 1 && history[0].reason == .reward && history[0].amountMicroUSDT == 1_000_000)
     }
 
-    @Test func theAuditDetectsTamperedTotals() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func theAuditDetectsTamperedTotals(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let (task, _, _) = try await h.submitted(requester, worker, try h.spec(verifiers: 0, quorum: 0))
@@ -134,8 +135,8 @@ import WorkhiveCore
         #expect(try await LedgerAudit.run(h.market.database).problems.contains { $0.hasPrefix("task \(task.id) is approved but its escrow") })
     }
 
-    @Test func theAuditDetectsVotePaymentsThatDoNotMatchTheLedger() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func theAuditDetectsVotePaymentsThatDoNotMatchTheLedger(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let v = [try await h.worker("v1"), try await h.worker("v2")]
@@ -147,9 +148,9 @@ import WorkhiveCore
         #expect(audit.problems.first?.contains("was paid 1 times") == true)
     }
 
-    @Test func aZeroVerifierRewardStillSettlesCleanly() async throws {
+    @Test(arguments: TestEngine.available) func aZeroVerifierRewardStillSettlesCleanly(engine: TestEngine) async throws {
         // Verifier rewards may be zero; the votes are settled without any transfer.
-        let h = try await EngineHarness.make()
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let v = [try await h.worker("v1"), try await h.worker("v2"), try await h.worker("v3")]
@@ -166,8 +167,8 @@ import WorkhiveCore
         #expect(try await !h.escrowOpen(task.id))
     }
 
-    @Test func ledgerTotalsAddUp() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func ledgerTotalsAddUp(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let a = try await h.requester("a", funds: 3_000_000)
         let b = try await h.requester("b", funds: 4_000_000)
         let worker = try await h.worker("w")

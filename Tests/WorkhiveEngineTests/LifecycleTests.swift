@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import WorkhiveTestSupport
 import WorkhiveCore
 @testable import WorkhiveEngine
 
 @Suite struct LifecycleTests {
-    @Test func postClaimSubmitVerifyApprovePays() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func postClaimSubmitVerifyApprovePays(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let verifiers = [try await h.worker("v1"), try await h.worker("v2"), try await h.worker("v3")]
@@ -46,8 +47,8 @@ import WorkhiveCore
         #expect(totals.balanced)
     }
 
-    @Test func rejectionReopensThenFailsAndRefunds() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func rejectionReopensThenFailsAndRefunds(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let v = [try await h.worker("v1"), try await h.worker("v2"), try await h.worker("v3")]

@@ -1,13 +1,14 @@
 import Foundation
 import Testing
+import WorkhiveTestSupport
 import WorkhiveCore
 @testable import WorkhiveEngine
 
 @Suite struct PersistenceTests {
     /// Reopening the same file runs no migration twice, reuses the system accounts, keeps keys and
     /// balances, and the ledger still audits clean.
-    @Test func reopeningTheDatabaseKeepsEverything() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func reopeningTheDatabaseKeepsEverything(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requesterCreds = try await h.checked { try await h.market.createOwner(name: "req") }
         let requester = try await h.market.authenticate(apiKey: requesterCreds.apiKey)
         try await h.checked { try await h.market.deposit(requester, amountMicroUSDT: 5_000_000) }
@@ -20,11 +21,11 @@ import WorkhiveCore
         let available = try await h.available(requester)
         await h.market.database.close()
 
-        let db = try SQLiteDatabase(path: h.directory + "/workhive.sqlite")
+        let db = try h.location.open()
         let market = try await Marketplace.open(
             database: db, configuration: MarketplaceConfiguration(blobDirectory: h.directory + "/blobs"),
             clock: h.clock, random: SeededRandom(seed: 7))
-        let reopened = EngineHarness(market: market, clock: h.clock, directory: h.directory)
+        let reopened = EngineHarness(market: market, clock: h.clock, directory: h.directory, location: h.location)
         try await reopened.assertLedger()
         #expect(try await reopened.scalar("SELECT COUNT(*) FROM schema_migrations") == migrations)
         #expect(try await reopened.scalar("SELECT COUNT(*) FROM accounts WHERE kind IN ('deposits','platform_fee')") == systemAccounts)
@@ -43,8 +44,8 @@ import WorkhiveCore
         await db.close()
     }
 
-    @Test func theBackgroundRescuerReturnsExpiredLeases() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func theBackgroundRescuerReturnsExpiredLeases(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let task = try await h.post(requester, try h.spec(lease: 10))

@@ -1,13 +1,14 @@
 import Foundation
 import Testing
+import WorkhiveTestSupport
 import WorkhiveCore
 @testable import WorkhiveEngine
 
 @Suite struct ProofTests {
     let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array("screenshot of the like".utf8)
 
-    @Test func uploadsAreContentAddressedAndStoredOnce() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func uploadsAreContentAddressedAndStoredOnce(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let worker = try await h.worker("w")
         let blob = try await h.checked { try await h.market.uploadBlob(worker, bytes: png, mediaType: "image/png") }
         #expect(blob.sha256 == sha256Hex(png))
@@ -24,8 +25,8 @@ import WorkhiveCore
         #expect(Array(data) == png)
     }
 
-    @Test func uploadsAreCheckedForTypeSizeAndContent() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func uploadsAreCheckedForTypeSizeAndContent(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let worker = try await h.worker("w")
         try await h.expectError(.unsupportedMediaType) {
             try await h.market.uploadBlob(worker, bytes: png, mediaType: "application/x-msdownload")
@@ -45,8 +46,8 @@ import WorkhiveCore
         #expect(big.size == Int64(limit))
     }
 
-    @Test func proofsMustBeUploadedBlobs() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func proofsMustBeUploadedBlobs(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let task = try await h.post(requester, try h.spec())
@@ -73,8 +74,8 @@ import WorkhiveCore
         #expect(try await h.market.submissions(requester, task: task.id).first?.proofs == [uploaded.sha256, uploaded.sha256])
     }
 
-    @Test func blobsAreReadableOnlyByThoseConcerned() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func blobsAreReadableOnlyByThoseConcerned(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let admin = try await h.admin()
         let requester = try await h.requester(funds: 10_000_000)
         let otherRequester = try await h.requester("other", funds: 10_000_000)
@@ -117,8 +118,8 @@ import WorkhiveCore
         try await h.expectError(.notFound) { try await h.market.blob(admin, sha256Hex(Array("absent".utf8))) }
     }
 
-    @Test func aSecondUploaderOfTheSameBytesCanReadThemBack() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func aSecondUploaderOfTheSameBytesCanReadThemBack(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let first = try await h.worker("first")
         let second = try await h.worker("second")
         let blob = try await h.checked { try await h.market.uploadBlob(first, bytes: png, mediaType: "image/png") }
@@ -130,8 +131,8 @@ import WorkhiveCore
         #expect(view == blob)
     }
 
-    @Test func resubmittingTheSameResultReturnsTheFirstSubmission() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func resubmittingTheSameResultReturnsTheFirstSubmission(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let other = try await h.worker("other")
@@ -159,8 +160,8 @@ import WorkhiveCore
         #expect(try await h.state(task.id) == .verifying)
     }
 
-    @Test func resubmittingAfterAutoApprovalReturnsTheApprovedSubmission() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func resubmittingAfterAutoApprovalReturnsTheApprovedSubmission(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let (task, claim, first) = try await h.submitted(requester, worker, try h.spec(verifiers: 0, quorum: 0))
@@ -171,8 +172,8 @@ import WorkhiveCore
         #expect(try await h.state(task.id) == .approved)
     }
 
-    @Test func oversizedResultsAreRefused() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func oversizedResultsAreRefused(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         _ = try await h.post(requester, try h.spec())

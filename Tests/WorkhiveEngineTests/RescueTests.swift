@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import WorkhiveTestSupport
 import WorkhiveCore
 @testable import WorkhiveEngine
 
 @Suite struct RescueTests {
-    @Test func expiredLeasesReturnToTheQueueCountingTheAttempt() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func expiredLeasesReturnToTheQueueCountingTheAttempt(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 50_000_000)
         let first = try await h.worker("first")
         let second = try await h.worker("second")
@@ -26,8 +27,8 @@ import WorkhiveCore
         #expect(try await h.escrowHeld(task.id) == FeePolicy().escrowHold(for: try h.spec(lease: 60, attempts: 3)))
     }
 
-    @Test func pastMaxAttemptsTheTaskFailsAndTheEscrowIsRefunded() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func pastMaxAttemptsTheTaskFailsAndTheEscrowIsRefunded(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let task = try await h.post(requester, try h.spec(lease: 10, attempts: 2))
@@ -50,8 +51,8 @@ import WorkhiveCore
         #expect(try await h.claim(worker) == nil)
     }
 
-    @Test func aLateSubmitAfterRescueIsRefused() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func aLateSubmitAfterRescueIsRefused(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let slow = try await h.worker("slow")
         let fast = try await h.worker("fast")
@@ -76,8 +77,8 @@ import WorkhiveCore
         #expect(try await h.state(task.id) == .verifying)
     }
 
-    @Test func passedDeadlinesFailOpenAndClaimedTasksAndRefund() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func passedDeadlinesFailOpenAndClaimedTasksAndRefund(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let now = h.clock.nowMillis()
@@ -111,8 +112,8 @@ import WorkhiveCore
         #expect(try await h.state(held.id) == .failed)
     }
 
-    @Test func anExpiredVerificationSlotBeforeConsensusReopens() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func anExpiredVerificationSlotBeforeConsensusReopens(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let sleepy = try await h.worker("sleepy")
@@ -138,8 +139,8 @@ import WorkhiveCore
         try await h.expectError(.claimExpired) { try await h.market.vote(sleepy, claim: slot.claimId, verdict: .approve, reason: "") }
     }
 
-    @Test func anExpiredVerificationSlotAfterConsensusIsCancelledAndTheEscrowCloses() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func anExpiredVerificationSlotAfterConsensusIsCancelledAndTheEscrowCloses(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let v = [try await h.worker("v1"), try await h.worker("v2"), try await h.worker("v3")]
@@ -165,8 +166,8 @@ import WorkhiveCore
         #expect(try await h.balance(v[2]) == 0)
     }
 
-    @Test func aFailedTaskKeepsItsEscrowOpenForASlotStillHeldThenCloses() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func aFailedTaskKeepsItsEscrowOpenForASlotStillHeldThenCloses(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let v = [try await h.worker("v1"), try await h.worker("v2"), try await h.worker("v3")]
@@ -189,8 +190,8 @@ import WorkhiveCore
         for verifier in v { #expect(try await h.balance(verifier) == 50_000) }
     }
 
-    @Test func expiringLeasesAreAnnouncedOnce() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func expiringLeasesAreAnnouncedOnce(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         _ = try await h.post(requester, try h.spec(lease: 100))

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import WorkhiveTestSupport
 import WorkhiveCore
 @testable import WorkhiveEngine
 
 @Suite struct TaskPostingTests {
-    @Test func invalidSpecsAreInvalidRequests() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func invalidSpecsAreInvalidRequests(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         expectSpecError(.invalidRequest) { try h.spec(type: "Social Like") }
         expectSpecError(.invalidRequest) { try h.spec(type: "") }
         expectSpecError(.invalidRequest) { try h.spec(type: String(repeating: "a", count: 65)) }
@@ -42,8 +43,8 @@ import WorkhiveCore
         #expect(try await h.footprint() == before)
     }
 
-    @Test func postingHoldsTheWholeEscrow() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func postingHoldsTheWholeEscrow(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let spec = try h.spec(reward: 2_000_000, verifiers: 4, quorum: 3, verifierReward: 30_000, attempts: 2)
         let task = try await h.post(requester, spec)
@@ -57,8 +58,8 @@ import WorkhiveCore
         #expect(try await h.market.task(requester, task.id) == task)
     }
 
-    @Test func insufficientFundsWritesNothing() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func insufficientFundsWritesNothing(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let spec = try h.spec()
         let hold = FeePolicy().escrowHold(for: spec)
         let requester = try await h.requester(funds: hold - 1)
@@ -83,8 +84,8 @@ import WorkhiveCore
         try await h.expectError(.insufficientFunds) { try await h.market.postTask(requester, spec) }
     }
 
-    @Test func idempotentRetryReturnsTheSameTaskAndHoldsOnce() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func idempotentRetryReturnsTheSameTaskAndHoldsOnce(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let other = try await h.requester("other", funds: 10_000_000)
         let spec = try h.spec()
@@ -116,8 +117,8 @@ import WorkhiveCore
         #expect(try await h.available(requester) == 10_000_000 - hold)
     }
 
-    @Test func concurrentIdempotentRetriesHoldOnce() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func concurrentIdempotentRetriesHoldOnce(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 100_000_000)
         let spec = try h.spec()
         let ids = try await withThrowingTaskGroup(of: TaskID.self) { group in
@@ -131,8 +132,8 @@ import WorkhiveCore
         #expect(try await h.available(requester) == 100_000_000 - FeePolicy().escrowHold(for: spec))
     }
 
-    @Test func cancellingAnOpenTaskReturnsTheWholeEscrow() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func cancellingAnOpenTaskReturnsTheWholeEscrow(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let task = try await h.post(requester, try h.spec())
         #expect(try await h.available(requester) < 10_000_000)
@@ -151,8 +152,8 @@ import WorkhiveCore
         #expect(try await h.available(requester) == 10_000_000)
     }
 
-    @Test func onlyOpenTasksOfYourOwnCanBeCancelled() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func onlyOpenTasksOfYourOwnCanBeCancelled(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let stranger = try await h.requester("stranger")
         let admin = try await h.admin()
@@ -184,8 +185,8 @@ import WorkhiveCore
         #expect(try await h.state(privateTask.id) == .cancelled)
     }
 
-    @Test func privateTasksAreVisibleOnlyToTheirRequesterAdminsAndClaimant() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func privateTasksAreVisibleOnlyToTheirRequesterAdminsAndClaimant(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let stranger = try await h.requester("stranger")
         let admin = try await h.admin()
@@ -216,8 +217,8 @@ import WorkhiveCore
         #expect(try await h.market.listTasks(bystander).map(\.id) == [open.id])
     }
 
-    @Test func listingFiltersAndPages() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func listingFiltersAndPages(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 50_000_000)
         var ids: [TaskID] = []
         for i in 0..<5 { ids.append(try await h.post(requester, try h.spec(type: i.isMultiple(of: 2) ? "a.even" : "a.odd")).id) }

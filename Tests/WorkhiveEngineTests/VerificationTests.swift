@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import WorkhiveTestSupport
 import WorkhiveCore
 @testable import WorkhiveEngine
 
 @Suite struct VerificationTests {
-    @Test func theSubmittersFleetNeverVerifiesAndNobodyGetsTwoSlots() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func theSubmittersFleetNeverVerifiesAndNobodyGetsTwoSlots(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let fleet = try await h.owner("fleet")
         let worker = try await h.worker("w", owner: fleet)
@@ -38,8 +39,8 @@ import WorkhiveCore
         #expect(next.review?.submission.id == other.id)
     }
 
-    @Test func aSpotCheckedSlotGoesToHumansOnly() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func aSpotCheckedSlotGoesToHumansOnly(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let agents = [try await h.worker("a1"), try await h.worker("a2"), try await h.worker("a3")]
@@ -64,8 +65,8 @@ import WorkhiveCore
         #expect(!humanSlot.task.humanOnly && humanSlot.task.parentTaskId == plain.id)
     }
 
-    @Test func noVerifiersApprovesAtOnceAndPays() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func noVerifiersApprovesAtOnceAndPays(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let spec = try h.spec(reward: 2_000_000, verifiers: 0, quorum: 0, verifierReward: 70_000)
@@ -83,8 +84,8 @@ import WorkhiveCore
         #expect(try await h.escrowHeld(task.id) == 0)
     }
 
-    @Test func kApprovalsApproveAndOnlyAgreeingVotersArePaid() async throws {
-        let h = try await EngineHarness.make(fees: FeePolicy(platformFeeBasisPoints: 250))
+    @Test(arguments: TestEngine.available) func kApprovalsApproveAndOnlyAgreeingVotersArePaid(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine, fees: FeePolicy(platformFeeBasisPoints: 250))
         let requester = try await h.requester(funds: 20_000_000)
         let worker = try await h.worker("w")
         let v = [try await h.worker("v1"), try await h.worker("v2"), try await h.worker("v3"), try await h.worker("v4"), try await h.worker("v5")]
@@ -130,8 +131,8 @@ import WorkhiveCore
         #expect(totals.balanced)
     }
 
-    @Test func enoughRejectionsReopenWhileAttemptsRemainThenApprovalPays() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func enoughRejectionsReopenWhileAttemptsRemainThenApprovalPays(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let first = try await h.worker("first")
         let second = try await h.worker("second")
@@ -172,8 +173,8 @@ import WorkhiveCore
         #expect(try await h.available(requester) == 10_000_000 - 1_000_000 - 50_000 - 4 * 50_000)
     }
 
-    @Test func rejectionOnTheLastAttemptRejectsAndRefunds() async throws {
-        let h = try await EngineHarness.make(fees: FeePolicy(platformFeeBasisPoints: 1000))
+    @Test(arguments: TestEngine.available) func rejectionOnTheLastAttemptRejectsAndRefunds(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine, fees: FeePolicy(platformFeeBasisPoints: 1000))
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let v = [try await h.worker("v1"), try await h.worker("v2"), try await h.worker("v3"), try await h.worker("v4")]
@@ -200,8 +201,8 @@ import WorkhiveCore
         #expect(try await h.claim(worker) == nil)
     }
 
-    @Test func votesAreValidatedAndIdempotent() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func votesAreValidatedAndIdempotent(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let v1 = try await h.worker("v1"), v2 = try await h.worker("v2")
@@ -234,8 +235,8 @@ import WorkhiveCore
         #expect(try await h.balance(v1) == 50_000)
     }
 
-    @Test func aVoteOnACancelledSlotIsVerificationClosed() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func aVoteOnACancelledSlotIsVerificationClosed(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let v = [try await h.worker("v1"), try await h.worker("v2"), try await h.worker("v3")]
@@ -254,8 +255,8 @@ import WorkhiveCore
         #expect(try await h.available(requester) == 10_000_000 - 1_000_000 - 50_000 - 2 * 50_000)
     }
 
-    @Test func aReleasedSlotClaimCannotBeUsedOnceSomeoneElseHoldsTheSlot() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func aReleasedSlotClaimCannotBeUsedOnceSomeoneElseHoldsTheSlot(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let quitter = try await h.worker("quitter"), taker = try await h.worker("taker")
@@ -274,8 +275,8 @@ import WorkhiveCore
         #expect(try await h.balance(quitter) == 0)
     }
 
-    @Test func votesAreVisibleToTheRequesterAndTheSubmitterOnly() async throws {
-        let h = try await EngineHarness.make()
+    @Test(arguments: TestEngine.available) func votesAreVisibleToTheRequesterAndTheSubmitterOnly(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 10_000_000)
         let stranger = try await h.requester("stranger")
         let worker = try await h.worker("w")

@@ -1,0 +1,214 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+import WorkhiveCore
+
+/// PostgreSQL, the production database. Unlike SQLite it lets many writers run at once, from this
+/// process and from other servers on the same database: each `write` is its own READ COMMITTED
+/// transaction on a pooled connection, and the engine's statements are written for that (claims
+/// pick with SKIP LOCKED, every state change is guarded by the state it read). A transaction the
+/// server aborts for a deadlock or serialization failure, or a unique-key race with a concurrent
+/// insert, is run again: operations are pure functions of the database and their inputs.
+public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
+    public let dialect = SQLDialect.postgres
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+    private static let maxAttempts = 8
+
+    /// Opens a pool on `url` (`postgres://user:password@host:port/database?sslmode=disable|require`).
+    public init(url: String, maxConnections: Int = 24, logger: Logger = Logger(label: "workhive.postgres")) throws {
+        var configuration = try Self.configuration(from: url)
+        configuration.options.maximumConnections = maxConnections
+        configuration.options.minimumConnections = 2
+        self.logger = logger
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+    }
+
+    static func configuration(from url: String) throws -> PostgresClient.Configuration {
+        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
+              let host = parts.host, !host.isEmpty else {
+            throw WorkhiveError.invalid("database url must look like postgres://user:password@host:5432/database")
+        }
+        let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
+        let sslmode = parts.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        let tls: PostgresClient.Configuration.TLS = switch sslmode {
+        case "disable": .disable
+        case "require", "verify-full", "verify-ca": .require(.makeClientConfiguration())
+        default: .prefer(.makeClientConfiguration())
+        }
+        return PostgresClient.Configuration(
+            host: host, port: parts.port ?? 5432, username: parts.user ?? "postgres",
+            password: parts.password, database: database.isEmpty ? nil : database, tls: tls)
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await transaction("BEGIN", body)
+            } catch let error as SQLError where error.isRetryable && attempt < Self.maxAttempts {
+                attempt += 1
+                // Back off a little, with jitter, so the transactions that collided do not collide again.
+                try await Task.sleep(for: .microseconds(Int.random(in: 100...(1_000 * attempt))))
+            }
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    private func transaction<T: Sendable>(_ begin: String, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            let executor = PostgresExecutor(connection: connection, logger: logger)
+            try await executor.run(begin)
+            do {
+                let value = try await body(executor)
+                try await executor.run("COMMIT")
+                return value
+            } catch {
+                try? await executor.run("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Calls `handler` with the payload of every notification on `channel`, from any server on this
+    /// database, until the database closes; reconnects after a lost connection. Returns once listening.
+    public func listen(channel: String, handler: @escaping @Sendable (String) -> Void) async {
+        let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+        Task { [client, logger] in
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { connection in
+                        try await connection.listen(on: channel) { notifications in
+                            readyContinuation.yield()
+                            for try await notification in notifications { handler(notification.payload) }
+                        }
+                    }
+                } catch {
+                    if case let error as PSQLError = error, error.code == .poolClosed { break }
+                    logger.warning("LISTEN \(channel) lost its connection; reconnecting", metadata: ["error": "\(error)"])
+                    readyContinuation.yield()
+                    try? await Task.sleep(for: .milliseconds(500))
+                }
+            }
+            readyContinuation.finish()
+        }
+        for await _ in ready { break }
+    }
+
+    public func close() async {
+        runner.cancel()
+        await runner.value
+    }
+}
+
+extension SQLError {
+    /// Aborts that say nothing about the operation itself: a deadlock, a serialization failure, or
+    /// a concurrent insert of the same unique key (after which a re-run sees the row and decides again).
+    var isRetryable: Bool { ["40001", "40P01", "23505"].contains(sqlState ?? "") }
+}
+
+/// Runs statements on one leased connection, inside the transaction its database began.
+struct PostgresExecutor: SQLExecutor, @unchecked Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+    var dialect: SQLDialect { .postgres }
+
+    func run(_ sql: String) async throws {
+        _ = try await query(sql, [])
+    }
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for value in binds {
+            switch value {
+            case .null: bindings.appendNull()
+            case .integer(let v): bindings.append(v)
+            case .real(let v): bindings.append(v)
+            case .text(let v): bindings.append(v)
+            case .blob(let v): bindings.append(ByteBuffer(bytes: v))
+            }
+        }
+        do {
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: PlaceholderRewriter.numbered(sql), binds: bindings), logger: logger)
+            var result: [SQLRow] = []
+            for try await row in rows {
+                result.append(SQLRow(try row.map(Self.value)))
+            }
+            return result
+        } catch let error as PSQLError {
+            throw SQLError(error)
+        }
+    }
+
+    func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int {
+        // RETURNING gives the changed rows back; counting them is exact and needs no command tag.
+        // (The engine's data-changing statements are INSERT, UPDATE, DELETE, or WITH ... UPDATE.)
+        if sql.range(of: "RETURNING", options: [.caseInsensitive, .backwards]) != nil { return try await query(sql, binds).count }
+        let verb = sql.drop { $0.isWhitespace }.prefix { $0.isLetter }.uppercased()
+        if ["INSERT", "UPDATE", "DELETE", "WITH"].contains(verb) { return try await query(sql + " RETURNING 1", binds).count }
+        _ = try await query(sql, binds)
+        return 0
+    }
+
+    func insert(_ sql: String, _ binds: [SQLValue], rows: Int) async throws -> [Int64] {
+        try await query(sql + " RETURNING id", binds).map { $0.int(0) }
+    }
+
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int8, .int4, .int2, .oid: return .integer(try cell.decode(Int64.self))
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .float8, .float4: return .real(try cell.decode(Double.self))
+        case .numeric:
+            // SUM over BIGINT is NUMERIC in PostgreSQL; sums of money are integers.
+            let decimal = try cell.decode(Decimal.self)
+            let number = NSDecimalNumber(decimal: decimal)
+            return decimal == Decimal(number.int64Value) ? .integer(number.int64Value) : .real(number.doubleValue)
+        case .bytea: return .blob(Array(buffer: try cell.decode(ByteBuffer.self)))
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+}
+
+extension SQLError {
+    init(_ error: PSQLError) {
+        let state = error.serverInfo?[.sqlState]
+        let message = error.serverInfo?[.message] ?? "\(error.code)"
+        let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
+        self.init(message: "postgres: \(message)\(detail)", isConstraintViolation: state?.hasPrefix("23") ?? false, sqlState: state)
+    }
+}
+
+/// The engine writes `?` placeholders on every engine; PostgreSQL numbers them (`$1`, `$2`, ...).
+/// Rewritten statements are cached: the engine uses a fixed set of them.
+enum PlaceholderRewriter {
+    private static let cache = Mutex([String: String]())
+
+    static func numbered(_ sql: String) -> String {
+        if let known = cache.withLock({ $0[sql] }) { return known }
+        var out = ""
+        out.reserveCapacity(sql.utf8.count + 16)
+        var n = 0
+        var inString = false
+        for ch in sql {
+            if ch == "'" { inString.toggle() }
+            if ch == "?" && !inString {
+                n += 1
+                out += "$\(n)"
+            } else {
+                out.append(ch)
+            }
+        }
+        cache.withLock { if $0.count < 4096 { $0[sql] = out } }
+        return out
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+
+/// The engines the conformance tests run on. PostgreSQL is included when its binaries are on this
+/// machine, and always when `CI` is set, so that a CI machine without it fails instead of skipping.
+public enum TestEngine: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sqlite, postgres
+
+    public static var available: [TestEngine] {
+        PostgresCluster.binDirectory != nil || PostgresCluster.required ? [.sqlite, .postgres] : [.sqlite]
+    }
+    public var description: String { rawValue }
+}
+
+/// A throwaway PostgreSQL cluster for the tests: `initdb` in a temporary directory, started with
+/// `pg_ctl` on a free loopback port the first time a test asks for a database, and stopped when the
+/// test process exits. Every test gets a database of its own.
+public actor PostgresCluster {
+    public static let shared = PostgresCluster()
+
+    /// Set when the run must have PostgreSQL (CI).
+    public static var required: Bool { ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty } ?? false }
+
+    /// Debian keeps the server binaries out of PATH, under /usr/lib/postgresql/<version>/bin.
+    public static let binDirectory: String? = {
+        let root = "/usr/lib/postgresql"
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return versions.compactMap(Int.init).sorted().reversed().lazy
+            .map { "\(root)/\($0)/bin" }
+            .first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }
+    }()
+
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private var port: Int?
+    private var databases = 0
+
+    /// The URL of a new, empty database on the cluster.
+    public func freshDatabaseURL() async throws -> String {
+        let port = try start()
+        databases += 1
+        let name = "t\(ProcessInfo.processInfo.processIdentifier)_\(databases)"
+        try Self.psql(port: port, "CREATE DATABASE \(name)")
+        return "postgres://postgres@127.0.0.1:\(port)/\(name)?sslmode=disable"
+    }
+
+    /// The URL of the cluster's default database, for tests that share one database between servers.
+    public func serverURL() throws -> String {
+        "postgres://postgres@127.0.0.1:\(try start())/postgres?sslmode=disable"
+    }
+
+    private func start() throws -> Int {
+        if let port { return port }
+        guard let bin = Self.binDirectory else {
+            throw Unavailable(description: "PostgreSQL is required (CI is set) but initdb was not found under /usr/lib/postgresql; install postgresql-15")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-pg-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // initdb refuses to run as root: the cluster then belongs to the postgres user.
+        if getuid() == 0 { try Self.run("/bin/chown", ["-R", "postgres", directory]) }
+        let port = try Self.freePort()
+        try Self.runAsOwner(bin + "/initdb", ["-D", directory + "/data", "-U", "postgres", "-A", "trust", "--no-sync"])
+        // Durability is not under test here; speed is welcome.
+        let options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=800 -c shared_buffers=128MB"
+        try Self.runAsOwner(bin + "/pg_ctl", ["-D", directory + "/data", "-o", options, "-l", directory + "/server.log", "-w", "start"])
+        Cleanup.register(pgctl: bin + "/pg_ctl", directory: directory)
+        self.port = port
+        return port
+    }
+
+    static func psql(port: Int, _ sql: String) throws {
+        guard let bin = binDirectory else { return }
+        try run(bin + "/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+    }
+
+    static func runAsOwner(_ program: String, _ arguments: [String]) throws {
+        if getuid() == 0 {
+            try run("/usr/sbin/runuser", ["-u", "postgres", "--", program] + arguments)
+        } else {
+            try run(program, arguments)
+        }
+    }
+
+    /// Runs a program through the shell's `system`, which waits for it with waitpid. (Foundation's
+    /// Process waits for a pipe to close, and the server pg_ctl starts inherits and keeps that pipe.)
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String]) throws -> String {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-run-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let command = ([program] + arguments).map(shellQuoted).joined(separator: " ") + " </dev/null >\(shellQuoted(outputPath)) 2>&1"
+        let status = system(command)
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            throw Unavailable(description: "\(program) \(arguments.joined(separator: " ")) failed (\(status)): \(text)")
+        }
+        return text
+    }
+
+    static func shellQuoted(_ word: String) -> String {
+        "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// A port the kernel just handed out on loopback, so it is free right now.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Unavailable(description: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw Unavailable(description: "could not bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Stops the cluster when the test process exits.
+private enum Cleanup {
+    nonisolated(unsafe) static var pgctl = ""
+    nonisolated(unsafe) static var directory = ""
+
+    static func register(pgctl: String, directory: String) {
+        Self.pgctl = pgctl
+        Self.directory = directory
+        atexit {
+            _ = try? PostgresCluster.runAsOwner(Cleanup.pgctl, ["-D", Cleanup.directory + "/data", "-m", "immediate", "stop"])
+            try? FileManager.default.removeItem(atPath: Cleanup.directory)
+        }
+    }
+}
