@@ -22,6 +22,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         .target(name: "WorkhiveCore", swiftSettings: strict),
         .target(
             name: "WorkhiveEngine",
@@ -52,6 +53,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "WorkhiveChains",
+            dependencies: [
+                "CSecp256k1",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "workhive",
             dependencies: [
@@ -65,6 +74,12 @@ let package = Package(
         ),
         .testTarget(name: "WorkhiveCoreTests", dependencies: ["WorkhiveCore"]),
         .testTarget(name: "WorkhiveEngineTests", dependencies: ["WorkhiveEngine"]),
+        .testTarget(
+            name: "WorkhiveChainsTests",
+            dependencies: ["WorkhiveChains"],
+            exclude: ["python"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "WorkhiveServerTests",
             dependencies: [
