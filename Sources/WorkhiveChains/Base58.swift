@@ -31,6 +31,13 @@ public enum Base58 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Throws `.badCharacter` for the first character outside the alphabet.
+    public static func validateCharacters(_ string: String) throws(AddressError) {
+        for (offset, c) in string.utf8.enumerated() where c >= 128 || index[Int(c)] < 0 {
+            throw badCharacter(in: string, utf8Offset: offset)
+        }
+    }
+
     public static func decode(_ string: String) throws(AddressError) -> [UInt8] {
         let chars = Array(string.utf8)
         var zeros = 0

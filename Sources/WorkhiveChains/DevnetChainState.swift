@@ -37,6 +37,8 @@ struct DevnetChainState {
     var feesPaid: [String: Int64] = [:]
     var known: [TransactionHash: Entry] = [:]
     var mempool: [TransactionHash] = []
+    /// "sender nonce" of every pending transaction, so a competing one is refused without a mempool scan.
+    var pendingNonces: Set<String> = []
     var blocks: [Block] = []
 
     init(network: PayoutNetwork, parameters: DevnetChainParameters, fees: FeeModel, firstBlockAtMillis: Int64) {
@@ -87,14 +89,17 @@ struct DevnetChainState {
         let parsed = try parse(raw)
         let expected = nonces[parsed.sender] ?? 0
         guard parsed.nonce >= expected else { throw .nonceTooLow(expected: expected, got: parsed.nonce) }
-        if mempool.contains(where: { known[$0]!.parsed.sender == parsed.sender && known[$0]!.parsed.nonce == parsed.nonce }) {
+        guard !pendingNonces.contains(Self.key(parsed)) else {
             throw .rejected("another transaction with nonce \(parsed.nonce) is pending")
         }
         if drop { return hash }  // answered as accepted, then lost
         known[hash] = Entry(raw: raw, parsed: parsed)
         mempool.append(hash)
+        pendingNonces.insert(Self.key(parsed))
         return hash
     }
+
+    static func key(_ p: Parsed) -> String { "\(p.sender) \(p.nonce)" }
 
     func status(of hash: TransactionHash) -> TransactionStatus {
         guard let entry = known[hash] else { return .unknown }
@@ -120,6 +125,7 @@ struct DevnetChainState {
                 let p = known[hash]!.parsed
                 guard p.nonce == (nonces[p.sender] ?? 0) else { continue }
                 mempool.remove(at: i)
+                pendingNonces.remove(Self.key(p))
                 execute(hash, in: &block, rng: &rng, revertPerMillion: revertPerMillion)
                 progress = true
                 break
@@ -194,7 +200,10 @@ struct DevnetChainState {
                 known[hash]!.succeeded = false
             }
         }
-        if !dropTransactions { mempool = returned + mempool }
+        if !dropTransactions {
+            mempool = returned + mempool
+            for hash in returned { pendingNonces.insert(Self.key(known[hash]!.parsed)) }
+        }
     }
 
     func finalSuccessfulTransfers() -> [(hash: TransactionHash, transfers: [DevnetTransaction.Transfer])] {

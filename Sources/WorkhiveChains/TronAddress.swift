@@ -15,8 +15,9 @@ public struct TronAddress: Hashable, Sendable, CustomStringConvertible {
     /// address reports `.badChecksum` and only a well-formed non-TRON payload reports `.badVersionByte`.
     public init(base58 string: String) throws(AddressError) {
         guard !string.isEmpty else { throw .empty }
-        // Every 0x41-prefixed 25-byte value is 34 base58 characters, so a person can be told the count.
-        _ = try Base58.decode(string)
+        // Characters first (naming the bad one), then the count: every 0x41-prefixed 25-byte value is 34
+        // base58 characters, and checking it before decoding keeps the quadratic decode off long inputs.
+        try Base58.validateCharacters(string)
         guard string.count == 34 else { throw .badLength(expected: 34, actual: string.count, unit: .characters) }
         let payload = try Base58.decodeCheck(string, payloadLength: 21)
         guard payload[0] == Self.versionByte else {
