@@ -1,5 +1,5 @@
 /// Prices and per-network fee parameters: configuration, not constants, because coin prices and gas
-/// markets move. Defaults are 2025-26 figures (see docs/chains in the shared reference); every amount is
+/// markets move. Defaults are 2025-26 figures (docs/chains.md lists them); every amount is
 /// an integer in the network's smallest unit or in micro-USDT.
 public struct FeeSchedule: Sendable, Hashable, Codable {
     /// Price of one whole coin in micro-USDT (1 USDT = 1,000,000).
