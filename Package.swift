@@ -23,6 +23,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         .target(name: "WorkhiveCore", swiftSettings: strict),
         .target(
             name: "WorkhiveEngine",
@@ -54,6 +55,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "WorkhiveChains",
+            dependencies: [
+                "CSecp256k1",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "workhive",
             dependencies: [
@@ -69,6 +78,12 @@ let package = Package(
         .target(name: "WorkhiveTestSupport", path: "Tests/Support"),
         .testTarget(name: "WorkhiveCoreTests", dependencies: ["WorkhiveCore"]),
         .testTarget(name: "WorkhiveEngineTests", dependencies: ["WorkhiveEngine", "WorkhiveTestSupport"]),
+        .testTarget(
+            name: "WorkhiveChainsTests",
+            dependencies: ["WorkhiveChains"],
+            exclude: ["python"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "WorkhiveServerTests",
             dependencies: [
