@@ -182,5 +182,6 @@ enum Schema {
                 PRIMARY KEY (sha256, submission_id)
             );
             """),
+        webLogins,
     ]
 }
