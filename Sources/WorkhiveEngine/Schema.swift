@@ -210,5 +210,6 @@ enum Schema {
                 PRIMARY KEY (sha256, submission_id)
             );
             """),
+        webLogins,
     ]
 }

@@ -5,6 +5,7 @@ import Logging
 import ServiceLifecycle
 import WorkhiveCore
 import WorkhiveEngine
+import WorkhiveWeb
 
 /// How the server listens and what it allows.
 public struct ServerConfiguration: Sendable {
@@ -17,6 +18,9 @@ public struct ServerConfiguration: Sendable {
     public var allowSignup = true
     /// How often the lease rescuer runs.
     public var rescueInterval: Duration = .seconds(1)
+    /// The web app's settings (cookies, sessions, password cost); `allowSignup` above closes its
+    /// sign-up too.
+    public var web = WebConfiguration()
 
     public init() {}
 }

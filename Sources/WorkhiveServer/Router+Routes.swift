@@ -1,9 +1,10 @@
 import Hummingbird
 import WorkhiveEngine
+import WorkhiveWeb
 
-/// The router exactly as `buildApplication` assembles it: error and auth middleware, the REST API
-/// and the events WebSocket. Tests read `router.routes` from it to check that Resources/openapi.yaml
-/// names every route the server serves, and no other.
+/// The router exactly as `buildApplication` assembles it: error and auth middleware, the REST API,
+/// the events WebSocket and the web app's pages. Tests read `router.routes` from it to check that
+/// Resources/openapi.yaml names every API route the server serves, and no other.
 func buildRouter(_ configuration: ServerConfiguration, marketplace: Marketplace) -> Router<WorkhiveRequestContext> {
     let router = Router(context: WorkhiveRequestContext.self)
     let routes = RouteTable()
@@ -12,6 +13,9 @@ func buildRouter(_ configuration: ServerConfiguration, marketplace: Marketplace)
         marketplace: marketplace, limiter: RateLimiter(perSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)))
     APIRoutes(marketplace: marketplace, configuration: configuration).register(on: router)
     EventsRoute(marketplace: marketplace).register(on: router)
+    var web = configuration.web
+    web.allowSignup = web.allowSignup && configuration.allowSignup
+    WebApp(marketplace: marketplace, configuration: web).register(on: router)
     routes.register(router.routes.map { (path: $0.path.description, method: $0.method.rawValue) })
     return router
 }
