@@ -115,6 +115,13 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "WorkhiveClusterTests",
+            dependencies: [
+                "WorkhiveAgent", "WorkhiveEngine", "WorkhiveTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
             name: "WorkhiveAgentTests",
             dependencies: [
                 "WorkhiveAgent", "WorkhiveServer", "WorkhiveEngine",

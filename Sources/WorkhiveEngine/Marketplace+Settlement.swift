@@ -89,7 +89,15 @@ extension Marketplace {
     /// the task is final and nothing can draw on it any more. One INSERT and one UPDATE in all.
     private func drawFromEscrow(_ task: SQLRow, payouts: [Payout], state: TaskState, _ tx: any SQLExecutor, now: Int64) async throws {
         let taskID: TaskID = task.id(0)
-        let closing = task.bool(12) && state.isFinal && !task.bool(16)
+        var closing = task.bool(12) && state.isFinal && !task.bool(16)
+        if closing && tx.dialect == .postgres {
+            // On PostgreSQL a worker may have claimed a slot between the settle read and the
+            // statement that closed the open ones (which waited for that claim, then left the slot
+            // alone). This later statement sees the claim, and the hold stays for its vote.
+            closing = try await tx.queryOne(
+                "SELECT 1 FROM submissions b JOIN tasks s ON s.submission_id = b.id WHERE b.task_id = ? AND s.state = 'claimed'",
+                taskID) == nil
+        }
         let draw = payouts.reduce(0) { $0 + $1.amount }
         guard draw > 0 || closing else { return }
         let escrow: AccountID = task.id(4), hold: TransferID = task.id(13), funds: AccountID = task.id(14)

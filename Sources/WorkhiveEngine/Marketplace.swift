@@ -37,7 +37,8 @@ public final class Marketplace: Sendable {
     let directory = Mutex(Directory())
     public let logger: Logger
     /// Tells this server's events apart from other servers' on a shared database.
-    let nodeID = UUID().uuidString
+    /// Sends this server's events to the other servers on the same database (PostgreSQL only).
+    let relay: EventRelay?
 
     public static func open(
         database: any SQLDatabase, configuration: MarketplaceConfiguration,
@@ -47,15 +48,14 @@ public final class Marketplace: Sendable {
         try await Migrator.migrate(database, now: clock.nowMillis())
         let system = try await SystemAccounts.ensure(in: database, shards: configuration.systemAccountShards, now: clock.nowMillis())
         let market = Marketplace(database: database, configuration: configuration, clock: clock, random: random, system: system, logger: logger)
-        if let shared = database as? PostgresDatabase {
-            await ClusterEvents.listen(on: shared, node: market.nodeID, hub: market.hub, logger: logger)
-        }
+        await market.relay?.listen(publishingTo: market.hub)
         return market
     }
 
     private init(database: any SQLDatabase, configuration: MarketplaceConfiguration, clock: any WorkhiveClock,
                  random: any RandomSource, system: SystemAccounts, logger: Logger) {
         self.database = database
+        self.relay = (database as? PostgresDatabase).map { EventRelay(database: $0, node: UUID().uuidString, logger: logger) }
         self.hub = EventHub()
         self.configuration = configuration
         self.clock = clock
@@ -69,13 +69,13 @@ public final class Marketplace: Sendable {
 
     /// One write transaction whose events are published once it has committed.
     func transact<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor, EventBuffer) async throws -> T) async throws -> T {
-        let (value, events) = try await database.write { [nodeID] tx in
+        let (value, events) = try await database.write { tx in
             let buffer = EventBuffer()
             let value = try await body(tx, buffer)
-            if tx.dialect == .postgres { try await ClusterEvents.notify(buffer.events, from: nodeID, tx) }
             return (value, buffer.events)
         }
         hub.publish(events)
+        relay?.send(events)
         return value
     }
 

@@ -16,13 +16,24 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
+    private let listeners = Mutex([Task<Void, Never>]())
     private static let maxAttempts = 8
 
-    /// Opens a pool on `url` (`postgres://user:password@host:port/database?sslmode=disable|require`).
+    /// Opens a pool on `url` (`postgres://user:password@host:port/database?sslmode=disable|require&schema=NAME`).
+    /// The schema the tables live in (`?schema=NAME` in the URL), when not the default `public`.
+    public let schema: String?
+
     public init(url: String, maxConnections: Int = 24, logger: Logger = Logger(label: "workhive.postgres")) throws {
         var configuration = try Self.configuration(from: url)
+        schema = URLComponents(string: url)?.queryItems?.first { $0.name == "schema" }?.value
+        if let schema {
+            guard schema.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw WorkhiveError.invalid("schema must be letters, digits and underscores")
+            }
+            configuration.options.additionalStartupParameters = [("search_path", schema)]
+        }
         configuration.options.maximumConnections = maxConnections
-        configuration.options.minimumConnections = 2
+        configuration.options.minimumConnections = min(2, maxConnections)
         self.logger = logger
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
@@ -63,12 +74,22 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
         try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 
+    /// Runs in a task of its own, so that a caller's cancellation cannot stop a transaction half way
+    /// (and hand its connection back to the pool inside a transaction); as on SQLite, a transaction
+    /// that has started runs to its end.
     private func transaction<T: Sendable>(_ begin: String, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await Task { try await self.runTransaction(begin, body) }.value
+    }
+
+    private func runTransaction<T: Sendable>(_ begin: String, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
             let executor = PostgresExecutor(connection: connection, logger: logger)
-            try await executor.run(begin)
+            // BEGIN goes out without waiting for its answer: the connection runs statements in the
+            // order they were written, so it saves a round trip per transaction.
+            let begun: EventLoopFuture<PostgresQueryResult> = connection.query(PostgresQuery(unsafeSQL: begin), logger: logger)
             do {
                 let value = try await body(executor)
+                _ = try await begun.get()
                 try await executor.run("COMMIT")
                 return value
             } catch {
@@ -82,7 +103,7 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
     /// database, until the database closes; reconnects after a lost connection. Returns once listening.
     public func listen(channel: String, handler: @escaping @Sendable (String) -> Void) async {
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
-        Task { [client, logger] in
+        let listener = Task { [client, logger] in
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { connection in
@@ -92,18 +113,54 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
                         }
                     }
                 } catch {
-                    if case let error as PSQLError = error, error.code == .poolClosed { break }
-                    logger.warning("LISTEN \(channel) lost its connection; reconnecting", metadata: ["error": "\(error)"])
+                    if Task.isCancelled { break }
+                    logger.warning("LISTEN \(channel) lost its connection; reconnecting", metadata: ["error": "\(String(reflecting: error))"])
                     readyContinuation.yield()
                     try? await Task.sleep(for: .milliseconds(500))
                 }
             }
             readyContinuation.finish()
         }
+        listeners.withLock { $0.append(listener) }
         for await _ in ready { break }
     }
 
+    /// Sends notifications in one short transaction that does not wait for its commit to reach the
+    /// disk: notifications are hints, not data.
+    func notify(channel: String, payloads: [String]) async throws {
+        guard !payloads.isEmpty else { return }
+        try await Task {
+            try await client.withConnection { connection in
+                let executor = PostgresExecutor(connection: connection, logger: logger)
+                try await executor.run("BEGIN")
+                do {
+                    try await executor.run("SET LOCAL synchronous_commit TO OFF")
+                    let calls = Array(repeating: "pg_notify(?, ?)", count: payloads.count).joined(separator: ", ")
+                    _ = try await executor.query("SELECT " + calls, payloads.flatMap { [SQLValue.text(channel), .text($0)] })
+                    try await executor.run("COMMIT")
+                } catch {
+                    try? await executor.run("ROLLBACK")
+                    throw error
+                }
+            }
+        }.value
+    }
+
+    /// Runs one statement outside any transaction on a connection of its own (CREATE DATABASE,
+    /// CREATE SCHEMA and the like, for benchmarks and tests).
+    public static func admin(_ url: String, _ sql: String) async throws {
+        let database = try PostgresDatabase(url: url, maxConnections: 1)
+        defer { database.runner.cancel() }
+        try await database.client.withConnection { connection in
+            try await PostgresExecutor(connection: connection, logger: database.logger).run(sql)
+        }
+    }
+
     public func close() async {
+        for listener in listeners.withLock({ $0 }) {
+            listener.cancel()
+            await listener.value
+        }
         runner.cancel()
         await runner.value
     }

@@ -7,7 +7,7 @@ import WorkhiveEngine
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the platform: lifecycles per second in-process and over HTTP.",
-        subcommands: [Lifecycle.self, Writer.self])
+        subcommands: [Lifecycle.self, Queue.self, Claims.self, Writer.self])
 
     struct Lifecycle: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -23,6 +23,10 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Concurrent drivers for the headline figures.") var concurrency = 128
         @Option(parsing: .upToNextOption, help: "Other driver counts to measure in-process in the same run.") var also: [Int] = [1, 32]
         @Flag(help: "Skip the HTTP measurement.") var skipHTTP = false
+        @Option(help: "Measure on PostgreSQL at this URL (each run in a schema of its own, dropped after) instead of SQLite.")
+        var databaseURL: String?
+
+        var engineName: String { databaseURL == nil ? "SQLite" : "PostgreSQL" }
 
         func validate() throws {
             guard lifecycles > 0, runs > 0, concurrency > 0, also.allSatisfy({ $0 > 0 }) else {
@@ -31,46 +35,49 @@ struct Bench: AsyncParsableCommand {
         }
 
         func run() async throws {
-            print("workhive bench lifecycle: \(ProcessInfo.processInfo.activeProcessorCount) cores, SQLite (WAL, synchronous=NORMAL), \(runs) runs per figure")
+            let engine = databaseURL == nil ? "SQLite (WAL, synchronous=NORMAL)" : "PostgreSQL"
+            print("workhive bench lifecycle: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(engine), \(runs) runs per figure")
             for drivers in also {
                 // A lone driver waits for every commit in turn: fewer lifecycles keep it short.
                 let count = drivers == 1 ? min(lifecycles, 500) : lifecycles
                 let (rate, cpu) = try await inProcess(drivers: drivers, count: count, verbose: false)
-                print(String(format: "  %3d concurrent drivers: %.0f lifecycles/s, writer CPU %.0f µs per lifecycle (median of %d × %d)",
-                             drivers, rate, cpu, runs, count))
+                print(String(format: "  %3d concurrent drivers: %.0f lifecycles/s, writer CPU %@ per lifecycle (median of %d × %d)",
+                             drivers, rate, cpuText(cpu), runs, count))
             }
             let (headline, cpu) = try await inProcess(drivers: concurrency, count: lifecycles, verbose: true)
-            print(String(format: "in-process lifecycles/s (SQLite, %d concurrent drivers, median of %d): %.0f; writer CPU %.0f µs per lifecycle",
-                         concurrency, runs, headline, cpu))
+            print(String(format: "in-process lifecycles/s (%@, %d concurrent drivers, median of %d): %.0f; writer CPU %@ per lifecycle",
+                         engineName, concurrency, runs, headline, cpuText(cpu)))
             guard !skipHTTP else { return }
             let http = try await overHTTP(drivers: concurrency, count: max(concurrency, lifecycles / 4))
-            print(String(format: "over HTTP lifecycles/s (loopback, SQLite, %d concurrent drivers, median of %d): %.0f (%.0f requests/s); in-process/HTTP ratio %.1f",
-                         concurrency, runs, http, 9 * http, headline / http))
+            print(String(format: "over HTTP lifecycles/s (loopback, %@, %d concurrent drivers, median of %d): %.0f (%.0f requests/s); in-process/HTTP ratio %.1f",
+                         engineName, concurrency, runs, http, 9 * http, headline / http))
         }
 
         /// Median lifecycles/s and writer CPU per lifecycle over `runs` fresh databases.
-        func inProcess(drivers: Int, count: Int, verbose: Bool) async throws -> (Double, Double) {
+        func inProcess(drivers: Int, count: Int, verbose: Bool) async throws -> (Double, Double?) {
             var rates: [Double] = [], writerCPU: [Double] = []
             for run in 1...runs {
-                let dir = try temporaryDirectory()
-                defer { try? FileManager.default.removeItem(atPath: dir) }
-                let (market, db) = try await openMarketWithDatabase(dataDir: dir)
+                let bench = try await BenchDatabase.open(postgresURL: databaseURL)
+                let market = bench.market
                 let driver = try await InProcessLifecycles.setUp(market, lanes: drivers, funds: Int64(count) * 1_000_000)
-                let before = db.writerStats
+                let before = bench.writerStats
                 let seconds = try await driver.run(count: count)
-                let after = db.writerStats
+                let after = bench.writerStats
                 let audit = try await LedgerAudit.run(market.database)
                 guard audit.ok else { throw BenchError("ledger check failed: \(audit.problems)") }
-                await market.database.close()
+                try await bench.close()
                 rates.append(Double(count) / seconds)
-                writerCPU.append(Double(after.cpuNanoseconds - before.cpuNanoseconds) / 1000 / Double(count))
+                if let before, let after {
+                    writerCPU.append(Double(after.cpuNanoseconds - before.cpuNanoseconds) / 1000 / Double(count))
+                }
                 if verbose {
-                    print(String(format: "  run %d: %.0f lifecycles/s (%.2f s); writer CPU %.0f µs per lifecycle, %.1f operations per commit",
-                                 run, rates.last!, seconds, writerCPU.last!,
-                                 Double(after.operations - before.operations) / Double(max(1, after.batches - before.batches))))
+                    let perCommit = before.flatMap { b in after.map { a in
+                        String(format: ", %.1f operations per commit", Double(a.operations - b.operations) / Double(max(1, a.batches - b.batches))) } } ?? ""
+                    print(String(format: "  run %d: %.0f lifecycles/s (%.2f s); writer CPU %@ per lifecycle%@",
+                                 run, rates.last!, seconds, cpuText(writerCPU.last), perCommit))
                 }
             }
-            return (median(rates), median(writerCPU))
+            return (median(rates), writerCPU.isEmpty ? nil : median(writerCPU))
         }
 
         /// Median lifecycles/s through the REST API on loopback with the SDK client, server and
@@ -78,9 +85,8 @@ struct Bench: AsyncParsableCommand {
         func overHTTP(drivers: Int, count: Int) async throws -> Double {
             var rates: [Double] = []
             for run in 1...runs {
-                let dir = try temporaryDirectory()
-                defer { try? FileManager.default.removeItem(atPath: dir) }
-                let market = try await openMarket(dataDir: dir)
+                let bench = try await BenchDatabase.open(postgresURL: databaseURL)
+                let market = bench.market
                 let server = try await LiveServer.start(market) { $0.rateLimitPerSecond = 0 }
                 let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
                     connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: drivers * 2)))
@@ -90,7 +96,7 @@ struct Bench: AsyncParsableCommand {
                 await server.stop()
                 let audit = try await LedgerAudit.run(market.database)
                 guard audit.ok else { throw BenchError("ledger check failed: \(audit.problems)") }
-                await market.database.close()
+                try await bench.close()
                 rates.append(Double(count) / seconds)
                 print(String(format: "  http run %d: %.0f lifecycles/s (%.2f s, %.0f requests/s)", run, rates.last!, seconds, 9 * rates.last!))
             }
@@ -111,13 +117,40 @@ func temporaryDirectory() throws -> String {
     return dir
 }
 
-/// The embedded marketplace on `dataDir/workhive.sqlite`, blobs under `dataDir/blobs`.
-func openMarket(dataDir: String) async throws -> Marketplace {
-    try await openMarketWithDatabase(dataDir: dataDir).0
+/// The writer's CPU per lifecycle, which only SQLite's single writer can tell.
+func cpuText(_ microseconds: Double?) -> String {
+    microseconds.map { String(format: "%.0f µs", $0) } ?? "n/a"
 }
 
-func openMarketWithDatabase(dataDir: String) async throws -> (Marketplace, SQLiteDatabase) {
-    try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-    let db = try SQLiteDatabase(path: dataDir + "/workhive.sqlite")
-    return (try await Marketplace.open(database: db, configuration: MarketplaceConfiguration(blobDirectory: dataDir + "/blobs")), db)
+/// A fresh marketplace for one benchmark run: a new SQLite file in a temporary directory, or a new
+/// schema on PostgreSQL (so that a run never touches existing tables), removed by `close`.
+struct BenchDatabase {
+    let market: Marketplace
+    let directory: String
+    let sqlite: SQLiteDatabase?
+    let postgres: (url: String, schema: String)?
+
+    static func open(postgresURL: String?) async throws -> BenchDatabase {
+        let directory = try temporaryDirectory()
+        let configuration = MarketplaceConfiguration(blobDirectory: directory + "/blobs")
+        guard let postgresURL else {
+            let db = try SQLiteDatabase(path: directory + "/workhive.sqlite")
+            return BenchDatabase(market: try await Marketplace.open(database: db, configuration: configuration),
+                                 directory: directory, sqlite: db, postgres: nil)
+        }
+        let schema = "bench_" + UUID().uuidString.prefix(8).lowercased()
+        try await PostgresDatabase.admin(postgresURL, "CREATE SCHEMA \(schema)")
+        let separator = postgresURL.contains("?") ? "&" : "?"
+        let db = try PostgresDatabase(url: postgresURL + separator + "schema=" + schema, maxConnections: 64)
+        return BenchDatabase(market: try await Marketplace.open(database: db, configuration: configuration),
+                             directory: directory, sqlite: nil, postgres: (postgresURL, schema))
+    }
+
+    var writerStats: SQLiteDatabase.WriterStats? { sqlite?.writerStats }
+
+    func close() async throws {
+        await market.database.close()
+        if let postgres { try await PostgresDatabase.admin(postgres.url, "DROP SCHEMA \(postgres.schema) CASCADE") }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
 }

@@ -10,13 +10,13 @@ struct LedgerCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute every balance from the transfers and check every invariant; exits non-zero naming what is wrong.")
 
-        @Option(help: "Data directory of the server.") var dataDir = "./data"
+        @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            guard FileManager.default.fileExists(atPath: dataDir + "/workhive.sqlite") else {
-                throw ValidationError("no database at \(dataDir)/workhive.sqlite")
+            if database.resolvedURL == nil, !FileManager.default.fileExists(atPath: database.dataDir + "/workhive.sqlite") {
+                throw ValidationError("no database at \(database.dataDir)/workhive.sqlite")
             }
-            let market = try await openMarket(dataDir: dataDir)
+            let market = try await database.open()
             let audit = try await LedgerAudit.run(market.database)
             let totals = try await market.ledgerTotals()
             await market.database.close()

@@ -8,19 +8,19 @@ import WorkhiveEngine
 /// the verification queue could be left waiting for a slot that never comes.) Used by `bench`.
 struct InProcessLifecycles {
     let market: Marketplace
-    let requester: Principal
-    /// One lane per concurrent driver: its worker, its task type and three verifiers of other owners.
+    /// One lane per concurrent driver: its requester, worker, task type and three verifiers of
+    /// other owners. (Requesters of their own, as on a real marketplace: one requester's balance
+    /// is one row every post and settlement of theirs updates.)
     let lanes: [Lane]
 
     struct Lane: Sendable {
+        let requester: Principal
         let taskType: String
         let worker: Principal
         let verifiers: [Principal]
     }
 
     static func setUp(_ market: Marketplace, lanes: Int, funds: Int64) async throws -> InProcessLifecycles {
-        let requester = try await market.authenticate(apiKey: try await market.createOwner(name: "bench-requester").apiKey)
-        _ = try await market.deposit(requester, amountMicroUSDT: funds)
         let workerOwner = try await market.authenticate(apiKey: try await market.createOwner(name: "bench-workers").apiKey)
         var verifierOwners: [Principal] = []
         for i in 0..<3 {
@@ -28,14 +28,16 @@ struct InProcessLifecycles {
         }
         var made: [Lane] = []
         for i in 0..<lanes {
+            let requester = try await market.authenticate(apiKey: try await market.createOwner(name: "bench-requester-\(i)").apiKey)
+            _ = try await market.deposit(requester, amountMicroUSDT: funds / Int64(lanes) + 1_000_000)
             let worker = try await market.authenticate(apiKey: try await market.createWorker(workerOwner, name: "agent-\(i)", kind: .agent, capabilities: []).apiKey)
             var verifiers: [Principal] = []
             for (j, owner) in verifierOwners.enumerated() {
                 verifiers.append(try await market.authenticate(apiKey: try await market.createWorker(owner, name: "verifier-\(i)-\(j)", kind: .agent, capabilities: []).apiKey))
             }
-            made.append(Lane(taskType: "bench.lane\(i)", worker: worker, verifiers: verifiers))
+            made.append(Lane(requester: requester, taskType: "bench.lane\(i)", worker: worker, verifiers: verifiers))
         }
-        return InProcessLifecycles(market: market, requester: requester, lanes: made)
+        return InProcessLifecycles(market: market, lanes: made)
     }
 
     /// Runs `count` lifecycles spread over the lanes concurrently; returns seconds taken.
@@ -50,7 +52,7 @@ struct InProcessLifecycles {
             priority: 0, visibility: .public,
             verification: VerificationPolicy(verifiers: 3, quorum: 3, spotCheckRate: 0, verifierRewardMicroUSDT: 5_000),
             nowMillis: market.now())
-        _ = try await market.postTask(requester, spec)
+        _ = try await market.postTask(lane.requester, spec)
         guard let claim = try await market.claim(lane.worker, taskType: lane.taskType) else { throw BenchError("no task to claim") }
         _ = try await market.submit(lane.worker, claim: claim.claimId, result: .object(["safe": .bool(true)]), proofs: [])
         var slots: [(Principal, ClaimID)] = []

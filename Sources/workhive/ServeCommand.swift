@@ -7,11 +7,12 @@ import WorkhiveServer
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the marketplace server on the embedded SQLite database in a data directory.")
+        abstract: "Run the marketplace server: on the embedded SQLite database in a data directory, or on PostgreSQL.",
+        discussion: "Several servers may share one PostgreSQL database; each needs a data directory of its own for proof blobs unless they share one.")
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
-    @Option(help: "Data directory (database, proof blobs, the first admin key).") var dataDir = "./data"
+    @OptionGroup var database: DatabaseOptions
     @Option(help: "Requests per second per API key (0 turns rate limits off).") var rateLimit: Double = 200
     @Flag(help: "Refuse POST /v1/owners (sign-up) from anyone.") var closedSignup = false
 
@@ -21,7 +22,7 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = .info
             return handler
         }
-        let market = try await openMarket(dataDir: dataDir)
+        let market = try await database.open()
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
@@ -30,7 +31,7 @@ struct Serve: AsyncParsableCommand {
         configuration.allowSignup = !closedSignup
         let adminNote = try await ensureAdmin(market)
         let app = buildApplication(configuration, marketplace: market) { actualPort in
-            print("Workhive is listening on http://\(host):\(actualPort) (data in \(dataDir))")
+            print("Workhive is listening on http://\(host):\(actualPort) (\(database.summary))")
             print(adminNote)
         }
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "workhive")))
@@ -42,10 +43,10 @@ struct Serve: AsyncParsableCommand {
     /// the key is also left in DATA_DIR/admin-key (mode 0600) for local use.
     func ensureAdmin(_ market: Marketplace) async throws -> String {
         if try await market.hasAdmin() {
-            return "Admin key: see \(dataDir)/admin-key (keys are shown only when created)."
+            return "Admin key: see \(database.dataDir)/admin-key (keys are shown only when created)."
         }
         let admin = try await market.createOwner(name: "admin", admin: true)
-        let path = dataDir + "/admin-key"
+        let path = database.dataDir + "/admin-key"
         FileManager.default.createFile(atPath: path, contents: Data((admin.apiKey + "\n").utf8), attributes: [.posixPermissions: 0o600])
         return """
             First admin and requester key (shown once, also saved to \(path)):

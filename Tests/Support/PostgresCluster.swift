@@ -31,6 +31,7 @@ public actor PostgresCluster {
 
     public struct Unavailable: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     private var port: Int?

@@ -1,0 +1,83 @@
+import AsyncHTTPClient
+import Foundation
+import WorkhiveTestSupport
+
+/// A real `workhive serve` process, for tests about what happens between processes: several
+/// servers on one database, or a server killed in the middle of its work.
+final class ServerProcess: @unchecked Sendable {
+    let port: Int
+    let dataDirectory: String
+    let databaseURL: String?
+    private var process: Process?
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    init(port: Int? = nil, dataDirectory: String, databaseURL: String?) throws {
+        self.port = try port ?? PostgresCluster.freePort()
+        self.dataDirectory = dataDirectory
+        self.databaseURL = databaseURL
+    }
+
+    /// The `workhive` executable SwiftPM built beside this test bundle.
+    static var executable: String {
+        get throws {
+            let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            let candidates = [
+                beside.appendingPathComponent("workhive").path,
+                beside.deletingLastPathComponent().appendingPathComponent("workhive").path,
+                URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                    .deletingLastPathComponent().appendingPathComponent(".build/debug/workhive").path,
+            ]
+            guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+                throw PostgresCluster.Unavailable(description: "no workhive executable next to the tests (looked at \(candidates)); run swift build first")
+            }
+            return found
+        }
+    }
+
+    func start() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.executable)
+        var arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory, "--rate-limit", "0"]
+        if let databaseURL { arguments += ["--database-url", databaseURL] }
+        process.arguments = arguments
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let logPath = dataDirectory + "/server-\(port).log"
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+        try await waitUntilHealthy()
+    }
+
+    private func waitUntilHealthy() async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if process?.isRunning == false { break }
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/healthz"), timeout: .seconds(2)),
+               response.status == .ok {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let log = (try? String(contentsOfFile: dataDirectory + "/server-\(port).log", encoding: .utf8)) ?? ""
+        throw PostgresCluster.Unavailable(description: "workhive serve on port \(port) did not become healthy:\n\(log.suffix(2000))")
+    }
+
+    /// Kills the server at once, as a crash would: no graceful shutdown.
+    func kill() {
+        guard let process, process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func stop() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    deinit { kill() }
+}
