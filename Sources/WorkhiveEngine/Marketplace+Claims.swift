@@ -14,7 +14,7 @@ extension Marketplace {
             throw WorkhiveError.forbidden("capabilities \(caps.names) are not all registered for this worker (\(registered.names))")
         }
         let now = self.now()
-        let claimed = try await transact { tx, _ in
+        let claimed = try await transact { tx, _ -> (SQLRow, SQLRow?)? in
             // A claim id names the task and the attempt (attempts stay below 128), so ids grow with
             // task ids and their unique index is appended to rather than written at random places.
             let claimed = try await tx.queryOne("""
@@ -40,24 +40,26 @@ extension Marketplace {
             if claimed == nil, try await tx.queryOne("SELECT 1 FROM workers WHERE id = ? AND suspended = 1", worker) != nil {
                 throw WorkhiveError(.workerSuspended, "this worker is suspended")
             }
-            return claimed
+            // PostgreSQL has no single write lane to keep short, and a round trip saved there counts.
+            guard let claimed else { return nil }
+            let details = tx.dialect == .postgres ? try await tx.queryOne(Self.claimedTaskSQL, claimed.int(0)) : nil
+            return (claimed, details)
         }
-        guard let claimed else { return nil }
-        // What the worker needs to do the work is immutable once posted: read it outside the write lane.
-        return try await read { tx in
-            // One statement: the claimed task and, for a verification slot, the submission under review
-            // and the work task it belongs to.
-            let row = try await tx.queryOne(Self.claimedTaskSQL, claimed.int(0))!
-            let taskWidth = Self.taskColumnCount, submissionWidth = Self.submissionColumnCount
-            let task = Self.taskView(row.slice(0, taskWidth))
-            var review: ReviewView?
-            if task.submissionId != nil {
-                review = ReviewView(task: Self.taskView(row.slice(taskWidth + submissionWidth, taskWidth)),
-                                    submission: Self.submissionView(row.slice(taskWidth, submissionWidth)))
-            }
-            return ClaimView(claimId: claimed.id(3), workerId: worker, task: task, attempt: Int(claimed.int(2)),
-                             leaseExpiresAtMillis: claimed.int(1), review: review)
+        guard let (claimed, details) = claimed else { return nil }
+        // What the worker needs to do the work is immutable once posted: on SQLite, read it outside the write lane.
+        let row: SQLRow
+        if let details { row = details } else { row = try await read { try await $0.queryOne(Self.claimedTaskSQL, claimed.int(0))! } }
+        // One row: the claimed task and, for a verification slot, the submission under review and
+        // the work task it belongs to.
+        let taskWidth = Self.taskColumnCount, submissionWidth = Self.submissionColumnCount
+        let task = Self.taskView(row.slice(0, taskWidth))
+        var review: ReviewView?
+        if task.submissionId != nil {
+            review = ReviewView(task: Self.taskView(row.slice(taskWidth + submissionWidth, taskWidth)),
+                                submission: Self.submissionView(row.slice(taskWidth, submissionWidth)))
         }
+        return ClaimView(claimId: claimed.id(3), workerId: worker, task: task, attempt: Int(claimed.int(2)),
+                         leaseExpiresAtMillis: claimed.int(1), review: review)
     }
 
     static let claimedTaskSQL = """
