@@ -73,13 +73,14 @@ struct AgentRunnerTests {
 
     @Test("429 answers are waited out for their Retry-After, by the client's retry policy and by a runner")
     func rateLimitRetryAfterIsHonoured() async throws {
-        try await withLiveServer(configure: { $0.rateLimitPerSecond = 2; $0.rateLimitBurst = 2 }) { server in
+        // A slow refill, so that a busy machine does not refill the bucket between the calls below.
+        try await withLiveServer(configure: { $0.rateLimitPerSecond = 0.5; $0.rateLimitBurst = 2 }) { server in
             let requester = try await server.owner("requester", deposit: 10_000_000)
             let workerClient = try await server.worker("busy-bee")
 
             // Spend the burst: a 429 with Retry-After comes back as a typed error.
             var limited: WorkhiveAPIError?
-            for _ in 0..<5 where limited == nil {
+            for _ in 0..<8 where limited == nil {
                 do { _ = try await workerClient.me() } catch let error as WorkhiveAPIError { limited = error }
             }
             let error = try #require(limited)
@@ -271,18 +272,19 @@ struct AgentRunnerTests {
         try await withLiveServer { server in
             let requester = try await server.owner("requester", deposit: 10_000_000)
             let worker = try await server.worker("polite")
-            let runner = AgentRunner(client: worker, taskTypes: ["late"], configuration: .init(waitSeconds: 3), logger: quiet) { _ in
+            let runner = AgentRunner(client: worker, taskTypes: ["late"], configuration: .init(waitSeconds: 6), logger: quiet) { _ in
                 Issue.record("a stopped runner must not execute")
                 return .release
             }
             let start = ContinuousClock.now
             let running = Task { try await runner.run() }
-            try await Task.sleep(for: .milliseconds(500))
+            // Long enough for the runner's poll to reach the server even on a busy machine.
+            try await Task.sleep(for: .milliseconds(1500))
             runner.stop()
             // Posted while the stopped runner's long poll is still waiting: the poll claims it.
             let task = try await requester.postTask(NewTask(taskType: "late", title: "Late", rewardMicroUSDT: 1_000_000))
             try await running.value
-            #expect(ContinuousClock.now - start < .seconds(6))
+            #expect(ContinuousClock.now - start < .seconds(12))
             #expect(runner.counters.claimed == 0)
             #expect(runner.counters.released == 1, "\(runner.counters)")
             #expect(try await requester.task(id: task.id).state == .open)

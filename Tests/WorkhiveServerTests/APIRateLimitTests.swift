@@ -56,7 +56,7 @@ struct APIRateLimitTests {
 
     @Test("a key past its burst gets 429 rate_limited with Retry-After ≥ 1; other keys are not affected")
     func perKey() async throws {
-        try await withAPI(configure: Self.tight) { api in
+        try await withAPI(configure: Self.noRefill) { api in
             let alice = try await api.m.createOwner(name: "alice")
             let bob = try await api.m.createOwner(name: "bob")
             let (answers, quick) = try await Self.spend { try await api.send(.get, "/v1/me", key: alice.apiKey) }
@@ -74,7 +74,7 @@ struct APIRateLimitTests {
 
     @Test("anonymous calls share a bucket per client address; keyed calls and /healthz are not charged to it")
     func anonymous() async throws {
-        try await withAPI(configure: Self.tight) { api in
+        try await withAPI(configure: Self.noRefill) { api in
             let owner = try await api.m.createOwner(name: "keyed")
             let (answers, quick) = try await Self.spend { try await api.send(.post, "/v1/owners", json: #"{"name": "anon"}"#) }
             Self.expectLimited(api, answers, quick: quick)
