@@ -88,7 +88,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // Test fixtures shared by the test targets: a throwaway PostgreSQL cluster, among others.
-        .target(name: "WorkhiveTestSupport", path: "Tests/Support"),
+        .target(name: "WorkhiveTestSupport", dependencies: ["WorkhiveEngine"], path: "Tests/Support"),
         .testTarget(name: "WorkhiveCoreTests", dependencies: ["WorkhiveCore"]),
         .testTarget(name: "WorkhiveEngineTests", dependencies: ["WorkhiveEngine", "WorkhiveTestSupport"]),
         .testTarget(

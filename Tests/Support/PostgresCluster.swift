@@ -1,4 +1,5 @@
 import Foundation
+import WorkhiveEngine
 
 /// The engines the conformance tests run on. PostgreSQL is included when its binaries are on this
 /// machine, and always when `CI` is set, so that a CI machine without it fails instead of skipping.
@@ -42,7 +43,9 @@ public actor PostgresCluster {
         let port = try start()
         databases += 1
         let name = "t\(ProcessInfo.processInfo.processIdentifier)_\(databases)"
-        try Self.psql(port: port, "CREATE DATABASE \(name)")
+        // Over the wire, not by running psql: a blocking child process would hold one of the few
+        // threads every concurrent test shares.
+        try await PostgresDatabase.admin("postgres://postgres@127.0.0.1:\(port)/postgres?sslmode=disable", "CREATE DATABASE \(name)")
         return "postgres://postgres@127.0.0.1:\(port)/\(name)?sslmode=disable"
     }
 

@@ -272,19 +272,19 @@ struct AgentRunnerTests {
         try await withLiveServer { server in
             let requester = try await server.owner("requester", deposit: 10_000_000)
             let worker = try await server.worker("polite")
-            let runner = AgentRunner(client: worker, taskTypes: ["late"], configuration: .init(waitSeconds: 6), logger: quiet) { _ in
+            let runner = AgentRunner(client: worker, taskTypes: ["late"], configuration: .init(waitSeconds: 12), logger: quiet) { _ in
                 Issue.record("a stopped runner must not execute")
                 return .release
             }
             let start = ContinuousClock.now
             let running = Task { try await runner.run() }
             // Long enough for the runner's poll to reach the server even on a busy machine.
-            try await Task.sleep(for: .milliseconds(1500))
+            try await Task.sleep(for: .seconds(3))
             runner.stop()
             // Posted while the stopped runner's long poll is still waiting: the poll claims it.
             let task = try await requester.postTask(NewTask(taskType: "late", title: "Late", rewardMicroUSDT: 1_000_000))
             try await running.value
-            #expect(ContinuousClock.now - start < .seconds(12))
+            #expect(ContinuousClock.now - start < .seconds(20))
             #expect(runner.counters.claimed == 0)
             #expect(runner.counters.released == 1, "\(runner.counters)")
             #expect(try await requester.task(id: task.id).state == .open)
