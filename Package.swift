@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "WorkhiveWebTests",
             dependencies: [
-                "WorkhiveWeb", "WorkhiveServer", "WorkhiveEngine",
+                "WorkhiveWeb", "WorkhiveServer", "WorkhiveEngine", "WorkhiveTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -73,11 +73,6 @@ public actor PostgresCluster {
         return port
     }
 
-    static func psql(port: Int, _ sql: String) throws {
-        guard let bin = binDirectory else { return }
-        try run(bin + "/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-    }
-
     static func runAsOwner(_ program: String, _ arguments: [String]) throws {
         if getuid() == 0 {
             try run("/usr/sbin/runuser", ["-u", "postgres", "--", program] + arguments)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import WorkhiveTestSupport
 import NIOCore
 import Testing
 import WorkhiveCore
@@ -30,7 +31,7 @@ final class WebDriver: @unchecked Sendable {
 
     /// Starts chromedriver on a free loopback port and opens a browser with a phone-sized window.
     static func start(width: Int = 390, height: Int = 844) async throws -> WebDriver {
-        let port = try freeLoopbackPort()
+        let port = try PostgresCluster.freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromedriver)
         process.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1"]
@@ -199,20 +200,4 @@ final class WebDriver: @unchecked Sendable {
 struct WebDriverError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
-}
-
-/// A TCP port on 127.0.0.1 that nothing listens on right now.
-func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw WebDriverError(message: "socket() failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    guard bound == 0 else { throw WebDriverError(message: "bind() failed") }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
