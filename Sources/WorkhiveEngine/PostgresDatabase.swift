@@ -129,21 +129,11 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
     /// disk: notifications are hints, not data.
     func notify(channel: String, payloads: [String]) async throws {
         guard !payloads.isEmpty else { return }
-        try await Task {
-            try await client.withConnection { connection in
-                let executor = PostgresExecutor(connection: connection, logger: logger)
-                try await executor.run("BEGIN")
-                do {
-                    try await executor.run("SET LOCAL synchronous_commit TO OFF")
-                    let calls = Array(repeating: "pg_notify(?, ?)", count: payloads.count).joined(separator: ", ")
-                    _ = try await executor.query("SELECT " + calls, payloads.flatMap { [SQLValue.text(channel), .text($0)] })
-                    try await executor.run("COMMIT")
-                } catch {
-                    try? await executor.run("ROLLBACK")
-                    throw error
-                }
-            }
-        }.value
+        let calls = Array(repeating: "pg_notify(?, ?)", count: payloads.count).joined(separator: ", ")
+        _ = try await transaction("BEGIN") { tx in
+            try await tx.execute("SET LOCAL synchronous_commit TO OFF", [])
+            return try await tx.query("SELECT " + calls, payloads.flatMap { [SQLValue.text(channel), .text($0)] }).count
+        }
     }
 
     /// Runs one statement outside any transaction on a connection of its own (CREATE DATABASE,
