@@ -61,26 +61,34 @@ extension Marketplace {
         }
         let now = self.now()
         let delegation = try await transact { tx, events -> DelegationID in
-            if let existing = try await tx.queryOne("SELECT id, master_worker_id, request_hash FROM delegations WHERE parent_claim_id = ?", claim) {
-                guard existing.id(1) == master else { throw WorkhiveError.forbidden("claim \(claim) belongs to another worker") }
-                guard existing.text(2) == requestHash else {
-                    throw WorkhiveError(.conflict, "claim \(claim) already has a different delegation (\(existing.int(0)))")
+            // A retry returns the delegation the first call made (checked again once the parent row is
+            // locked, for a retry racing the first call).
+            func existing() async throws -> DelegationID? {
+                guard let row = try await tx.queryOne("SELECT id, master_worker_id, request_hash FROM delegations WHERE parent_claim_id = ?", claim) else { return nil }
+                guard row.id(1) == master else { throw WorkhiveError.forbidden("claim \(claim) belongs to another worker") }
+                guard row.text(2) == requestHash else {
+                    throw WorkhiveError(.conflict, "claim \(claim) already has a different delegation (\(row.int(0)))")
                 }
-                return existing.id(0)
+                return row.id(0)
             }
+            if let first = try await existing() { return first }
             let total = request.subTasks.reduce(Int64(0)) { $0 + $1.rewardMicroUSDT }
             let setAside = request.funding == .parentEscrow ? total : 0
             // Holding the claim is the guard: the parent cannot move on while this runs.
-            guard let parent = try await tx.queryOne("""
-                UPDATE tasks SET delegated_reward = delegated_reward + ?, updated_at = ?
-                WHERE claim_id = ? AND worker_id = ? AND state = 'claimed' AND lease_expires_at > ? AND task_type <> 'verify'
-                RETURNING id, reward, delegated_reward, deadline_at, task_type, title, priority, escrow_account_id, delegation_id
-                """, setAside, now, claim, master, now) else {
+            guard try await tx.queryOne("""
+                UPDATE tasks SET updated_at = ?
+                WHERE claim_id = ? AND worker_id = ? AND state = 'claimed' AND lease_expires_at > ? AND task_type <> 'verify' RETURNING id
+                """, now, claim, master, now) != nil else {
                 if try await tx.queryOne("SELECT 1 FROM tasks WHERE claim_id = ? AND task_type = 'verify'", claim) != nil {
                     throw WorkhiveError.invalid("claim \(claim) is a verification slot; only work can be delegated")
                 }
                 throw try await self.claimProblem(claim, worker: master, tx, now: now)
             }
+            if let first = try await existing() { return first }
+            let parent = try await tx.queryOne("""
+                UPDATE tasks SET delegated_reward = delegated_reward + ? WHERE claim_id = ?
+                RETURNING id, reward, delegated_reward, deadline_at, task_type, title, priority, escrow_account_id, delegation_id
+                """, setAside, claim)!
             guard parent.optionalInt(8) == nil else { throw WorkhiveError.invalid("a sub-task cannot be delegated further") }
             if request.funding == .parentEscrow, parent.int(2) >= parent.int(1) {
                 throw WorkhiveError(.insufficientFunds,
@@ -136,8 +144,10 @@ extension Marketplace {
             guard let d = try await tx.queryOne(
                 "SELECT master_worker_id, parent_claim_id, funding, aggregation FROM delegations WHERE id = ?", delegation),
                   d.id(0) == master else { throw WorkhiveError.notFound("delegation \(delegation)") }
+            // Locking the parent row serialises retries of one delegation.
             guard let parent = try await tx.queryOne(
-                "SELECT escrow_account_id FROM tasks WHERE claim_id = ? AND state = 'claimed' AND lease_expires_at > ?", d.int(1), now) else {
+                "UPDATE tasks SET updated_at = ? WHERE claim_id = ? AND state = 'claimed' AND lease_expires_at > ? RETURNING escrow_account_id",
+                now, d.int(1), now) else {
                 throw WorkhiveError(.claimExpired, "the parent claim is no longer held; its sub-tasks cannot be retried")
             }
             guard let current = try await tx.queryOne("""

@@ -32,7 +32,7 @@ struct DemoModeration: AsyncParsableCommand {
         let market = try await openMarket(dataDir: directory)
         let server = try await LiveServer.start(market) { $0.rateLimitPerSecond = 0 }
         let humans = 3, verifierAgents = 3
-        print("Workhive moderation demo: \(items) images, 1 master + \(subagents) sub-agents, 2-of-3 verification with "
+        say("Workhive moderation demo: \(items) images, 1 master + \(subagents) sub-agents, 2-of-3 verification with "
               + "\(verifierAgents) verifier agents and \(humans) simulated human spot-checkers (\(Int(spotCheck * 100))% of items), server \(server.url)")
         let started = ContinuousClock.now
         let tally = DemoTally()
@@ -89,6 +89,8 @@ struct DemoModeration: AsyncParsableCommand {
                     return .vote(.reject, reason: "no labels in the submission")
                 }
                 let total = Int(review.task.payload["items"]?.intValue ?? 0)
+                let t0 = ContinuousClock.now
+                defer { tally.heuristic.withLock { $0 += ContinuousClock.now - t0 } }
                 var checked = 0, agreed = 0
                 for item in 0..<total where !human || Double(SyntheticImages.mix(seed, UInt64(item), 3) % 10_000) < spotCheck * 10_000 {
                     checked += 1
@@ -119,7 +121,7 @@ struct DemoModeration: AsyncParsableCommand {
         let done = try await fleet.fanOut(claim, subTasks: parts, aggregation: .mergeJSON, funding: .parentEscrow) { d in
             progress(d.done, of: d.subTasks.count, label: "sub-tasks")
         }
-        print("")
+        say("")
         let labels = done.aggregate?["labels"]?.objectValue ?? [:]
         var counts: [String: Int] = [:]
         for label in labels.values { counts[label.stringValue ?? "?", default: 0] += 1 }
@@ -151,7 +153,7 @@ struct DemoModeration: AsyncParsableCommand {
         let state = try await market.stats().tasksByState
         let heuristicTime = tally.heuristic.withLock { $0 }
         let accuracy = labels.filter { $0.value.stringValue == SyntheticImages.truth(seed: seed, item: Int($0.key) ?? -1) }.count
-        print("""
+        say("""
             Items: \(items) labelled (\(counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))), \
             \(accuracy) match what the pictures show
             Sub-agents: \(subagents) (\(fleetStatus.subAgents.reduce(0) { $0 + $1.subTasksDone }) sub-tasks done, \(done.subTasks.reduce(0) { $0 + $1.retries }) retried)
@@ -171,7 +173,8 @@ struct DemoModeration: AsyncParsableCommand {
     }
 }
 
-/// What the demo's agents add up while they work: time in the image heuristic, items humans re-checked.
+/// What the demo's agents add up while they work: time in the image heuristic (sub-agents and
+/// verifier agents), items the simulated humans re-checked.
 private final class DemoTally: Sendable {
     let heuristic = Mutex(Duration.zero)
     let humanReviewed = Mutex(0)
@@ -183,6 +186,9 @@ private func progress(_ done: Int, of total: Int, label: String) {
     let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
     FileHandle.standardOutput.write(Data("\r[\(bar)] \(done)/\(total) \(label)".utf8))
 }
+
+/// Unbuffered output, so lines and the progress bar appear in order.
+private func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
 private func seconds(_ d: Duration) -> String {
     String(format: "%.2f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
