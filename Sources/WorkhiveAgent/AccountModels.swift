@@ -34,12 +34,20 @@ public struct WorkerProfile: Sendable, Hashable, Codable, Identifiable {
     public var suspended: Bool
     public var lastHeartbeatAtMillis: Int64?
     public var createdAtMillis: Int64
+    /// Fleets: a sub-agent's master, whether the master paused it, when it was removed, its wallet.
+    public var masterWorkerId: Int64?
+    public var paused: Bool = false
+    public var removedAtMillis: Int64?
+    public var walletAddress: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, kind, capabilities, status, suspended
+        case id, name, kind, capabilities, status, suspended, paused
         case ownerId = "owner_id"
         case lastHeartbeatAtMillis = "last_heartbeat_at_millis"
         case createdAtMillis = "created_at_millis"
+        case masterWorkerId = "master_worker_id"
+        case removedAtMillis = "removed_at_millis"
+        case walletAddress = "wallet_address"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -53,6 +61,10 @@ public struct WorkerProfile: Sendable, Hashable, Codable, Identifiable {
         suspended = try c.value(.suspended, default: false)
         lastHeartbeatAtMillis = try c.decodeIfPresent(Int64.self, forKey: .lastHeartbeatAtMillis)
         createdAtMillis = try c.value(.createdAtMillis, default: 0)
+        masterWorkerId = try c.decodeIfPresent(Int64.self, forKey: .masterWorkerId)
+        paused = try c.value(.paused, default: false)
+        removedAtMillis = try c.decodeIfPresent(Int64.self, forKey: .removedAtMillis)
+        walletAddress = try c.decodeIfPresent(String.self, forKey: .walletAddress)
     }
 }
 

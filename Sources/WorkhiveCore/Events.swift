@@ -18,7 +18,13 @@ public enum Event: Sendable, Equatable, Codable {
         public var humanOnly: Bool
         /// Verification slots are never offered to the submitter's owner.
         public var excludedOwner: OwnerID?
-        public init(task: TaskID, taskType: String, requiredCapabilities: String, rewardMicroUSDT: Int64, humanOnly: Bool, excludedOwner: OwnerID?) {
+        /// Delegated sub-tasks are offered only to the fleet of this master (and, when named, only to `assignee`).
+        public var fleetMaster: WorkerID?
+        public var assignee: WorkerID?
+        public init(task: TaskID, taskType: String, requiredCapabilities: String, rewardMicroUSDT: Int64, humanOnly: Bool, excludedOwner: OwnerID?,
+                    fleetMaster: WorkerID? = nil, assignee: WorkerID? = nil) {
+            self.fleetMaster = fleetMaster
+            self.assignee = assignee
             self.task = task
             self.taskType = taskType
             self.requiredCapabilities = requiredCapabilities
@@ -28,7 +34,8 @@ public enum Event: Sendable, Equatable, Codable {
         }
 
         /// Whether a worker could claim this, so it is only told about work it can take.
-        public func matches(capabilities: String, kind: WorkerKind, owner: OwnerID) -> Bool {
+        public func matches(capabilities: String, kind: WorkerKind, owner: OwnerID, master: WorkerID? = nil, worker: WorkerID? = nil) -> Bool {
+            if let fleetMaster, fleetMaster != master || (assignee != nil && assignee != worker) { return false }
             if humanOnly && kind != .human { return false }
             if excludedOwner == owner { return false }
             return Capabilities.isSubset(requiredCapabilities, of: capabilities)

@@ -15,6 +15,9 @@ public enum TransferKind: String, Sendable, Codable { case posted, pending, post
 public enum TransferReason: String, Sendable, Codable {
     case deposit, escrowHold = "escrow_hold", escrowDraw = "escrow_draw", escrowRelease = "escrow_release"
     case reward, verifierReward = "verifier_reward", platformFee = "platform_fee"
+    /// Fleets: a master's delegation pool (parent escrow funding), what the pool did not spend, and a
+    /// master's distribution of its earnings to its sub-agents.
+    case delegationPool = "delegation_pool", delegationReturn = "delegation_return", fleetShare = "fleet_share"
 }
 
 /// The four running totals an account keeps; balances are derived from them.

@@ -144,16 +144,20 @@ extension Marketplace {
         return view
     }
 
-    static let workerColumns = "id, owner_id, name, kind, capabilities, status, suspended, last_heartbeat_at, created_at"
+    static let workerColumns = """
+        id, owner_id, name, kind, capabilities, status, suspended, last_heartbeat_at, created_at, master_worker_id, paused, removed_at,
+        wallet_address
+        """
 
     static func workerView(_ r: SQLRow) -> WorkerView {
         WorkerView(
             id: r.id(0), ownerId: r.id(1), name: r.text(2), kind: WorkerKind(rawValue: r.text(3)) ?? .agent,
             capabilities: Capabilities(canonical: r.text(4)).names, status: WorkerStatus(rawValue: r.text(5)) ?? .offline,
-            suspended: r.bool(6), lastHeartbeatAtMillis: r.optionalInt(7), createdAtMillis: r.int(8))
+            suspended: r.bool(6), lastHeartbeatAtMillis: r.optionalInt(7), createdAtMillis: r.int(8),
+            masterWorkerId: r.optionalID(9), paused: r.bool(10), removedAtMillis: r.optionalInt(11), walletAddress: r.optionalText(12))
     }
 
-    private static func insertKey(_ tx: any SQLExecutor, owner: OwnerID, worker: WorkerID?, secret: String, now: Int64) async throws -> String {
+    static func insertKey(_ tx: any SQLExecutor, owner: OwnerID, worker: WorkerID?, secret: String, now: Int64) async throws -> String {
         let id = try await tx.insert(
             "INSERT INTO api_keys (secret_hash, owner_id, worker_id, created_at) VALUES (?, ?, ?, ?)",
             sha256Hex(secret), owner, worker, now)
@@ -161,7 +165,7 @@ extension Marketplace {
     }
 
     /// 128 random bits as hex.
-    private func newSecret() -> String {
+    func newSecret() -> String {
         var bytes: [UInt8] = []
         for _ in 0..<2 { withUnsafeBytes(of: random.nextUInt64()) { bytes.append(contentsOf: $0) } }
         return hexString(bytes)

@@ -8,7 +8,8 @@ extension Marketplace {
     public func claim(_ principal: Principal, taskType: String, capabilities: [String]? = nil) async throws -> ClaimView? {
         let (worker, owner, kind) = try principal.requireWorker(for: "claim")
         try TaskType.validate(taskType, allowVerify: true)
-        let registered = Capabilities(canonical: try await workerFacts(worker).capabilities)
+        let facts = try await workerFacts(worker)
+        let registered = Capabilities(canonical: facts.capabilities), master = facts.master
         let caps = try capabilities.map { try Capabilities($0) } ?? registered
         guard caps.isSubset(of: registered) else {
             throw WorkhiveError.forbidden("capabilities \(caps.names) are not all registered for this worker (\(registered.names))")
@@ -27,18 +28,19 @@ extension Marketplace {
                       AND (t.deadline_at IS NULL OR t.deadline_at > ?)
                       AND (t.human_only = 0 OR ? = 1)
                       AND (t.exclude_owner_id IS NULL OR t.exclude_owner_id <> ?)
+                      AND (t.fleet_master_id IS NULL OR (t.fleet_master_id = ? AND (t.assignee_id IS NULL OR t.assignee_id = ?)))
                       AND (t.submission_id IS NULL OR NOT EXISTS (
                           SELECT 1 FROM tasks s WHERE s.submission_id = t.submission_id AND s.worker_id = ?))
                     ORDER BY t.priority DESC, t.id
                     LIMIT 1 \(tx.dialect.skipLocked))
-                  AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = ? AND w.suspended = 1)
+                  AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = ? AND (w.suspended = 1 OR w.paused = 1))
                 RETURNING id, lease_expires_at, attempts, claim_id
                 """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
-                      .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, worker.sqlValue,
-                      worker.sqlValue])
+                      .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
+                      worker.sqlValue, worker.sqlValue])
             // A principal authenticated before its worker was suspended (a long poll, say) claims nothing.
-            if claimed == nil, try await tx.queryOne("SELECT 1 FROM workers WHERE id = ? AND suspended = 1", worker) != nil {
-                throw WorkhiveError(.workerSuspended, "this worker is suspended")
+            if claimed == nil, let row = try await tx.queryOne("SELECT suspended FROM workers WHERE id = ? AND (suspended = 1 OR paused = 1)", worker) {
+                throw WorkhiveError(.workerSuspended, row.bool(0) ? "this worker is suspended" : "this sub-agent is paused by its master")
             }
             // PostgreSQL has no single write lane to keep short, and a round trip saved there counts.
             guard let claimed else { return nil }
@@ -74,9 +76,11 @@ extension Marketplace {
         let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
         // Only work this worker could take ends its wait.
         let (worker, owner, kind) = try principal.requireWorker(for: "claim")
-        let registered = try await workerFacts(worker).capabilities
-        let caps = try capabilities.map { try Capabilities($0).canonical } ?? registered
-        let matching: @Sendable (Event.TaskAvailable) -> Bool = { $0.matches(capabilities: caps, kind: kind, owner: owner) }
+        let facts = try await workerFacts(worker)
+        let caps = try capabilities.map { try Capabilities($0).canonical } ?? facts.capabilities
+        let matching: @Sendable (Event.TaskAvailable) -> Bool = {
+            $0.matches(capabilities: caps, kind: kind, owner: owner, master: facts.master, worker: worker)
+        }
         while true {
             let generation = hub.workGeneration(taskType)
             if let claim = try await claim(principal, taskType: taskType, capabilities: capabilities) { return claim }
@@ -138,6 +142,6 @@ extension Marketplace {
 
     static func availability(_ row: SQLRow) -> Event.TaskAvailable {
         .init(task: row.id(0), taskType: row.text(2), requiredCapabilities: row.text(6), rewardMicroUSDT: row.int(7),
-              humanOnly: row.bool(22), excludedOwner: row.optionalID(29))
+              humanOnly: row.bool(22), excludedOwner: row.optionalID(29), fleetMaster: row.optionalID(31), assignee: row.optionalID(32))
     }
 }

@@ -20,6 +20,7 @@ extension Marketplace {
         let fraction = configuration.expiringLeaseFraction
         return try await transact { tx, events in
             var report = RescueReport()
+            try await self.keepDelegatingParentsAlive(tx, now: now)
             let expired = try await tx.query(
                 "SELECT \(Self.taskColumns) FROM tasks WHERE state = 'claimed' AND lease_expires_at <= ? ORDER BY lease_expires_at LIMIT ?",
                 now, limit)
@@ -52,14 +53,18 @@ extension Marketplace {
                 case .approve, .reject:
                     break
                 }
+                try await self.endDelegations(of: id, claim: ClaimID(claim), outcome: row.int(18) < row.int(9) ? .open : .failed, tx, events, now: now)
             }
             let overdue = try await tx.query("""
                 UPDATE tasks SET state = 'failed', failure_reason = 'deadline_passed', updated_at = ?
                 WHERE id IN (SELECT id FROM tasks WHERE deadline_at IS NOT NULL AND deadline_at <= ? AND state IN ('open','claimed')
                              AND task_type <> 'verify' LIMIT ?)
-                RETURNING id
+                RETURNING id, claim_id
                 """, now, now, limit)
-            for row in overdue { try await self.closeEscrowIfDone(row.id(0), tx, now: now) }
+            for row in overdue {
+                try await self.closeEscrowIfDone(row.id(0), tx, now: now)
+                if let claim: ClaimID = row.optionalID(1) { try await self.endDelegations(of: row.id(0), claim: claim, outcome: .failed, tx, events, now: now) }
+            }
             report.pastDeadline = overdue.count
 
             let expiring = try await tx.query("""

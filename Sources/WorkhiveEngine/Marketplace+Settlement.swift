@@ -4,15 +4,19 @@ extension Marketplace {
     /// A task with its escrow hold: what settlement needs, in one statement. Column 13 on: the hold's
     /// transfer id, its debit (the requester's funds) account, what is left of it, and whether a
     /// verification slot could still draw on it (a held slot, or an open one of another submission
-    /// than the one being decided, whose own open slots are closed in the same operation).
+    /// than the one being decided, whose own open slots are closed in the same operation). Column 17
+    /// on: the part of the reward set aside for sub-tasks, whether this is a sub-task (no platform fee:
+    /// the parent pays it), and whether the task was ever delegated. The hold is the task's latest
+    /// pending transfer: a delegated parent that reopens is held anew (see `endDelegations`).
     static let settleSQL = """
         SELECT t.id, t.requester_id, t.reward, t.verifier_reward, t.escrow_account_id, t.attempts, t.max_attempts, t.state,
                t.task_type, t.required_caps, t.human_only, t.exclude_owner_id, t.escrow_open,
                h.id, h.debit_account_id, a.credits_pending,
                EXISTS (SELECT 1 FROM submissions b JOIN tasks s ON s.submission_id = b.id
-                       WHERE b.task_id = t.id AND (s.state = 'claimed' OR (s.state = 'open' AND s.submission_id <> ?)))
+                       WHERE b.task_id = t.id AND (s.state = 'claimed' OR (s.state = 'open' AND s.submission_id <> ?))),
+               t.delegated_reward, t.delegation_id IS NOT NULL, EXISTS (SELECT 1 FROM delegations d WHERE d.parent_task_id = t.id)
         FROM tasks t
-        JOIN transfers h ON h.credit_account_id = t.escrow_account_id AND h.kind = 'pending'
+        JOIN transfers h ON h.id = (SELECT MAX(x.id) FROM transfers x WHERE x.credit_account_id = t.escrow_account_id AND x.kind = 'pending')
         JOIN accounts a ON a.id = t.escrow_account_id
         WHERE t.id = ?
         """
@@ -33,9 +37,11 @@ extension Marketplace {
             switch Lifecycle.afterOutcome(decided, attempts: Int(task.int(5)), maxAttempts: Int(task.int(6))) {
             case .approve:
                 let worker = try await workerFacts(submitter, tx)
-                let reward = task.int(2)
+                // Set-aside sub-task rewards are paid from the delegation pool; the fee is on the whole reward.
+                let reward = task.int(2) - task.int(17)
+                let fee = task.bool(18) ? 0 : configuration.fees.platformFee(reward: task.int(2))
                 payouts.append(Payout(account: worker.earnings, amount: reward, reason: .reward, task: taskID))
-                payouts.append(Payout(account: system.platformFee(for: taskID), amount: configuration.fees.platformFee(reward: reward), reason: .platformFee, task: taskID))
+                payouts.append(Payout(account: system.platformFee(for: taskID), amount: fee, reason: .platformFee, task: taskID))
                 events.append(.ledgerCredited(account: worker.earnings, owner: worker.owner, worker: submitter, amountMicroUSDT: reward, reason: .reward, task: taskID))
                 state = .approved
             case .reopen:
@@ -69,6 +75,9 @@ extension Marketplace {
                                           reason: .verifierReward, task: v.slot))
         }
         try await drawFromEscrow(task, payouts: payouts, state: state, tx, now: now)
+        if decided != nil, task.bool(19) {
+            try await endDelegations(of: taskID, submission: submission, outcome: state, tx, events, now: now)
+        }
     }
 
     /// Releases what is left of a task's escrow once the task is final and no verification slot of it

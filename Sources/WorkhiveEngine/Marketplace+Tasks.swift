@@ -6,7 +6,7 @@ extension Marketplace {
         id, requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds, max_attempts,
         deadline_at, priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state, attempts,
         failure_reason, parent_task_id, submission_id, human_only, created_at, updated_at, claim_id, worker_id,
-        lease_expires_at, escrow_account_id, exclude_owner_id, request_hash
+        lease_expires_at, escrow_account_id, exclude_owner_id, request_hash, fleet_master_id, assignee_id, delegation_id
         """
 
     static let taskColumnCount = taskColumns.split(separator: ",").count
@@ -29,7 +29,8 @@ extension Marketplace {
             verification: VerificationPolicyView(verifiers: Int(r.int(13)), quorum: Int(r.int(14)), spotCheckRate: r.double(15), verifierRewardMicroUSDT: r.int(16)),
             state: TaskState(rawValue: r.text(17)) ?? .open, attempts: Int(r.int(18)), failureReason: r.optionalText(19),
             parentTaskId: r.optionalID(20), submissionId: r.optionalID(21), humanOnly: r.bool(22),
-            createdAtMillis: r.int(23), updatedAtMillis: r.int(24))
+            createdAtMillis: r.int(23), updatedAtMillis: r.int(24),
+            fleetMasterId: r.optionalID(31), assigneeId: r.optionalID(32), delegationId: r.optionalID(33))
     }
 
     /// The view of a task just posted, built from its spec without reading it back.

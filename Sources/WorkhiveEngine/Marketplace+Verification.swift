@@ -38,7 +38,7 @@ extension Marketplace {
                 UPDATE tasks SET state = 'verifying', updated_at = ?
                 WHERE claim_id = ? AND worker_id = ? AND state = 'claimed' AND lease_expires_at > ? AND task_type <> 'verify'
                 RETURNING id, requester_id, title, lease_seconds, priority, visibility, verifiers, quorum, spot_check_rate,
-                          verifier_reward, attempts, required_caps
+                          verifier_reward, attempts, required_caps, delegation_id
                 """, now, claim, worker, now) else {
                 if let existing = try await tx.queryOne("SELECT \(Self.submissionColumns) FROM submissions WHERE claim_id = ?", claim) {
                     guard existing.id(2) == worker else { throw WorkhiveError.forbidden("claim \(claim) belongs to another worker") }
@@ -76,6 +76,12 @@ extension Marketplace {
                                             verifierRewardMicroUSDT: task.int(9))
             var view = SubmissionView(id: submission, taskId: taskID, workerId: worker, attempt: attempt, state: "pending", approvals: 0,
                                       rejections: 0, result: result, proofs: proofs, createdAtMillis: now, decidedAtMillis: nil)
+            if let delegation: DelegationID = task.optionalID(12) {
+                // A sub-task: trusted by its master, paid now or with the parent (see Marketplace+Delegation).
+                view.state = try await self.completeSubTask(taskID, delegation: delegation, submission: submission, submitter: worker, tx, events, now: now)
+                if view.state == Outcome.approved.rawValue { view.decidedAtMillis = now }
+                return view
+            }
             if policy.verifiers == 0 {
                 try await self.settle(taskID, submission: submission, decided: .approved, outcome: .approved, submitter: worker, tx, events, now: now)
                 view.state = Outcome.approved.rawValue

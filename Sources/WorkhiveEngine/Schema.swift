@@ -211,5 +211,6 @@ enum Schema {
             );
             """),
         webLogins,
+        fleets,  // version 4; version 3 is the payouts migration
     ]
 }

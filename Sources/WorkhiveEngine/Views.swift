@@ -19,6 +19,12 @@ public struct WorkerView: Sendable, Codable, Equatable {
     public var suspended: Bool
     public var lastHeartbeatAtMillis: Int64?
     public var createdAtMillis: Int64
+    /// Fleets: the master of a sub-agent, whether its master paused it, when it was removed, and the
+    /// wallet address it withdraws to.
+    public var masterWorkerId: WorkerID? = nil
+    public var paused: Bool = false
+    public var removedAtMillis: Int64? = nil
+    public var walletAddress: String? = nil
 }
 
 /// A credential shown once: only its hash is stored.
@@ -59,6 +65,11 @@ public struct TaskView: Sendable, Codable, Equatable {
     public var humanOnly: Bool
     public var createdAtMillis: Int64
     public var updatedAtMillis: Int64
+    /// For delegated sub-tasks: the master whose fleet may claim it, the one sub-agent it is for (if
+    /// named), and its delegation.
+    public var fleetMasterId: WorkerID? = nil
+    public var assigneeId: WorkerID? = nil
+    public var delegationId: DelegationID? = nil
 }
 
 public struct BlobView: Sendable, Codable, Equatable {

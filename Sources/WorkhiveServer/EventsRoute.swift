@@ -42,10 +42,11 @@ struct EventsRoute {
     static func filter(for principal: Principal, _ m: Marketplace) async throws -> EventHub.Filter {
         switch principal {
         case .worker(let id, let owner, let kind):
-            let capabilities = try await m.worker(principal, id: id).capabilities.joined(separator: ",")
+            let profile = try await m.worker(principal, id: id)
+            let capabilities = profile.capabilities.joined(separator: ","), master = profile.masterWorkerId
             return { event in
                 switch event {
-                case .taskAvailable(let t): t.matches(capabilities: capabilities, kind: kind, owner: owner)
+                case .taskAvailable(let t): t.matches(capabilities: capabilities, kind: kind, owner: owner, master: master, worker: id)
                 case .claimExpiring(_, _, let worker, _): worker == id
                 case .submissionVerdict(_, _, let worker, _, _): worker == id
                 case .ledgerCredited(_, _, let worker, _, _, _): worker == id

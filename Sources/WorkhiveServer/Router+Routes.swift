@@ -12,6 +12,7 @@ func buildRouter(_ configuration: ServerConfiguration, marketplace: Marketplace)
     router.add(middleware: AuthMiddleware(
         marketplace: marketplace, limiter: RateLimiter(perSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)))
     APIRoutes(marketplace: marketplace, configuration: configuration).register(on: router)
+    FleetRoutes(marketplace: marketplace).register(on: router)
     EventsRoute(marketplace: marketplace).register(on: router)
     var web = configuration.web
     web.allowSignup = web.allowSignup && configuration.allowSignup

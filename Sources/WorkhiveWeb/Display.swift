@@ -51,6 +51,9 @@ enum Display {
         case .reward: "Task reward"
         case .verifierReward: "Verification reward"
         case .platformFee: "Platform fee"
+        case .delegationPool: "Set aside for sub-tasks"
+        case .delegationReturn: "Unspent sub-task budget"
+        case .fleetShare: "Fleet share"
         }
     }
 

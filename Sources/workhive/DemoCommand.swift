@@ -7,7 +7,8 @@ import WorkhiveEngine
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a whole marketplace in this process: a requester posts tasks, agents work them, verifier agents vote, everyone is paid.")
+        abstract: "Run a whole marketplace in this process: a requester posts tasks, agents work them, verifier agents vote, everyone is paid.",
+        subcommands: [DemoModeration.self])
 
     @Option(help: "Tasks the requester posts.") var tasks = 200
     @Option(help: "Worker agents.") var agents = 8

@@ -36,6 +36,16 @@ struct APIAuthorizationTests {
         (.get, "/v1/wallet", nil),
         (.post, "/v1/wallet/deposits", #"{"amount_micro_usdt": 1}"#),
         (.get, "/v1/events", nil),
+        (.get, "/v1/fleet", nil),
+        (.post, "/v1/fleet/sub-agents", #"{"name": "s"}"#),
+        (.post, "/v1/fleet/sub-agents/1/pause", nil),
+        (.post, "/v1/fleet/sub-agents/1/resume", nil),
+        (.delete, "/v1/fleet/sub-agents/1", nil),
+        (.post, "/v1/fleet/distributions", #"{"split": "equal", "amount_micro_usdt": 1}"#),
+        (.post, "/v1/claims/1/delegation", #"{"sub_tasks": [{"reward_micro_usdt": 1}]}"#),
+        (.get, "/v1/claims/1/delegation", nil),
+        (.get, "/v1/delegations/1", nil),
+        (.post, "/v1/delegations/1/sub-tasks/0/retry", nil),
     ]
 
     @Test("the route list above is every /v1 route but sign-up")
