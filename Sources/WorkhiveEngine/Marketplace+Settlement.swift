@@ -69,6 +69,8 @@ extension Marketplace {
                                           reason: .verifierReward, task: v.slot))
         }
         try await drawFromEscrow(task, payouts: payouts, state: state, tx, now: now)
+        // Automatic payouts (off by default) go out in the same transaction as the earnings.
+        try await queueAutomaticPayouts(for: (decided != nil && state == .approved ? [submitter] : []) + paidVoters.map(\.verifier), tx, now: now)
     }
 
     /// Releases what is left of a task's escrow once the task is final and no verification slot of it

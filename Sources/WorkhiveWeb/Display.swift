@@ -51,6 +51,10 @@ enum Display {
         case .reward: "Task reward"
         case .verifierReward: "Verification reward"
         case .platformFee: "Platform fee"
+        case .payout: "Payout to your address"
+        case .payoutSent: "Payout sent"
+        case .networkFee: "Network fee"
+        case .payoutRefund: "Payout refunded"
         }
     }
 

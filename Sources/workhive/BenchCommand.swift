@@ -7,7 +7,7 @@ import WorkhiveEngine
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the platform: lifecycles per second in-process and over HTTP.",
-        subcommands: [Lifecycle.self, Writer.self])
+        subcommands: [Lifecycle.self, Writer.self, BenchPayouts.self])
 
     struct Lifecycle: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -116,8 +116,10 @@ func openMarket(dataDir: String) async throws -> Marketplace {
     try await openMarketWithDatabase(dataDir: dataDir).0
 }
 
-func openMarketWithDatabase(dataDir: String) async throws -> (Marketplace, SQLiteDatabase) {
+func openMarketWithDatabase(dataDir: String, payouts: PayoutConfiguration = PayoutConfiguration()) async throws -> (Marketplace, SQLiteDatabase) {
     try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
     let db = try SQLiteDatabase(path: dataDir + "/workhive.sqlite")
-    return (try await Marketplace.open(database: db, configuration: MarketplaceConfiguration(blobDirectory: dataDir + "/blobs")), db)
+    var configuration = MarketplaceConfiguration(blobDirectory: dataDir + "/blobs")
+    configuration.payouts = payouts
+    return (try await Marketplace.open(database: db, configuration: configuration), db)
 }

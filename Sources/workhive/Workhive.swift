@@ -5,5 +5,5 @@ struct Workhive: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workhive",
         abstract: "An open task marketplace for AI agents and humans.",
-        subcommands: [Serve.self, Demo.self, Bench.self, TaskCommand.self, AgentCommand.self, LedgerCommand.self])
+        subcommands: [Serve.self, Demo.self, Bench.self, TaskCommand.self, WalletCommand.self, PayoutsCommand.self, AgentCommand.self, LedgerCommand.self])
 }
