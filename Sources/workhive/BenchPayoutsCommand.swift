@@ -30,7 +30,7 @@ struct BenchPayouts: AsyncParsableCommand {
         print(String(format: "signed %.0f EIP-1559 USDT transfers/s (libsecp256k1, RLP + keccak, one core, %d transactions)", signing, signatures))
         for batchSize in [1, 100] {
             let r = try await dispatcherPath(batchSize: batchSize)
-            print(String(format: "dispatcher path on the devnet (BEP-20, SQLite, %d hot wallets, batches of up to %d): signed, stored, broadcast and confirmed %d payouts in %d transactions in %.2f s: %.0f payouts/s, %.0f signed transactions/s; devnet fees %@ USDT",
+            print(String(format: "dispatcher path on the devnet (BEP-20, SQLite, %d hot wallets, batches of up to %d): signed, stored, broadcast and confirmed %d payouts in %d transactions in %.2f s: %.0f payouts/s, %.0f signed transactions/s; devnet fees %@",
                          hotWallets, batchSize, r.payouts, r.transactions, r.seconds, Double(r.payouts) / r.seconds, Double(r.transactions) / r.seconds,
                          USDTAmount.format(microUSDT: r.feesMicroUSDT)))
         }
@@ -132,12 +132,12 @@ struct BenchPayouts: AsyncParsableCommand {
         let plan = try PayoutFeePlan(requests, baseline: .trc20, chooser: chooser, batching: BatchCostModel())
         let usdt = { (m: Int64) in USDTAmount.format(microUSDT: m) }
         let percent = { (part: Int64) in String(format: "%.1f%%", 100 * Double(part) / Double(plan.baselineFeeMicroUSDT)) }
-        print("fees for \(plan.payouts) payouts (9,000 × 0.10, 900 × 5, 100 × 250 USDT): every task alone on TRC-20 \(usdt(plan.baselineFeeMicroUSDT)) USDT")
-        print("  network choice alone: \(usdt(plan.chosenUnbatchedFeeMicroUSDT)) USDT, saved \(usdt(plan.savedByChoiceMicroUSDT)) USDT (\(percent(plan.savedByChoiceMicroUSDT)))")
-        print("  network choice + batching: \(usdt(plan.chosenBatchedFeeMicroUSDT)) USDT, saved \(usdt(plan.savedMicroUSDT)) USDT (\(percent(plan.savedMicroUSDT))) against the baseline; batching saved \(usdt(plan.savedByBatchingMicroUSDT)) USDT of it")
+        print("fees for \(plan.payouts) payouts (9,000 × 0.10, 900 × 5, 100 × 250 USDT): every task alone on TRC-20 \(usdt(plan.baselineFeeMicroUSDT))")
+        print("  network choice alone: \(usdt(plan.chosenUnbatchedFeeMicroUSDT)), saved \(usdt(plan.savedByChoiceMicroUSDT)) (\(percent(plan.savedByChoiceMicroUSDT)))")
+        print("  network choice + batching: \(usdt(plan.chosenBatchedFeeMicroUSDT)), saved \(usdt(plan.savedMicroUSDT)) (\(percent(plan.savedMicroUSDT))) against the baseline; batching saved \(usdt(plan.savedByBatchingMicroUSDT)) of it")
         for network in PayoutNetwork.allCases {
             guard let n = plan.perNetwork[network] else { continue }
-            print("    \(network): \(n.payouts) payouts in \(n.transactions) transactions, \(usdt(n.batchedFeeMicroUSDT)) USDT batched vs \(usdt(n.unbatchedFeeMicroUSDT)) USDT one by one")
+            print("    \(network): \(n.payouts) payouts in \(n.transactions) transaction(s), \(usdt(n.batchedFeeMicroUSDT)) batched vs \(usdt(n.unbatchedFeeMicroUSDT)) one by one")
         }
     }
 }

@@ -77,7 +77,7 @@ struct WalletCommand: AsyncParsableCommand {
         func run() async throws {
             for a in try await client.client().wallet(historyLimit: 1).accounts {
                 let who = a.workerId.map { " (worker \($0))" } ?? ""
-                print("\(a.kind.rawValue)\(who): balance \(USDTAmount.format(microUSDT: a.balanceMicroUSDT)) USDT, available \(USDTAmount.format(microUSDT: a.availableMicroUSDT)) USDT")
+                print("\(a.kind.rawValue)\(who): balance \(USDTAmount.format(microUSDT: a.balanceMicroUSDT)), available \(USDTAmount.format(microUSDT: a.availableMicroUSDT))")
             }
         }
     }
@@ -91,7 +91,7 @@ struct WalletCommand: AsyncParsableCommand {
 
         func run() async throws {
             let p = try await client.client().withdraw(amountMicroUSDT: amount, network: network, idempotencyKey: idempotencyKey ?? UUID().uuidString)
-            print("payout \(p.id): \(USDTAmount.format(microUSDT: p.amountMicroUSDT)) USDT on \(p.network) to \(p.address), fee \(USDTAmount.format(microUSDT: p.feeMicroUSDT)), \(p.state)")
+            print("payout \(p.id): \(USDTAmount.format(microUSDT: p.amountMicroUSDT)) on \(p.network) to \(p.address), fee \(USDTAmount.format(microUSDT: p.feeMicroUSDT)), \(p.state)")
             print("  why \(p.network): \(p.reason)")
         }
     }
@@ -124,7 +124,7 @@ struct PayoutsCommand: AsyncParsableCommand {
             let p = try await client.client().payout(id: id)
             print("""
                 payout \(p.id) (\(p.origin)) for worker \(p.workerId): \(p.state)
-                  \(USDTAmount.format(microUSDT: p.amountMicroUSDT)) USDT on \(p.network) to \(p.address); fee \(USDTAmount.format(microUSDT: p.feeMicroUSDT)), sent \(USDTAmount.format(microUSDT: p.sentMicroUSDT))
+                  \(USDTAmount.format(microUSDT: p.amountMicroUSDT)) on \(p.network) to \(p.address); fee \(USDTAmount.format(microUSDT: p.feeMicroUSDT)), sent \(USDTAmount.format(microUSDT: p.sentMicroUSDT))
                   network rule \(p.rule): \(p.reason)
                   transaction \(p.txHash ?? "not signed yet"), attempts \(p.attempts)\(p.failureReason.map { ", last failure: \($0)" } ?? "")
                 """)
