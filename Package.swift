@@ -29,7 +29,7 @@ let package = Package(
         .target(
             name: "WorkhiveEngine",
             dependencies: [
-                "WorkhiveCore", "CSQLite",
+                "WorkhiveCore", "CSQLite", "WorkhiveChains",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "workhive",
             dependencies: [
-                "WorkhiveCore", "WorkhiveEngine", "WorkhiveServer", "WorkhiveAgent",
+                "WorkhiveCore", "WorkhiveEngine", "WorkhiveServer", "WorkhiveAgent", "WorkhiveChains",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,7 +90,7 @@ let package = Package(
         // Test fixtures shared by the test targets: a throwaway PostgreSQL cluster, among others.
         .target(name: "WorkhiveTestSupport", dependencies: ["WorkhiveEngine"], path: "Tests/Support"),
         .testTarget(name: "WorkhiveCoreTests", dependencies: ["WorkhiveCore"]),
-        .testTarget(name: "WorkhiveEngineTests", dependencies: ["WorkhiveEngine", "WorkhiveTestSupport"]),
+        .testTarget(name: "WorkhiveEngineTests", dependencies: ["WorkhiveEngine", "WorkhiveChains", "WorkhiveTestSupport"]),
         .testTarget(
             name: "WorkhiveChainsTests",
             dependencies: ["WorkhiveChains"],
@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(
             name: "WorkhiveServerTests",
             dependencies: [
-                "WorkhiveServer", "WorkhiveAgent", "WorkhiveTestSupport",
+                "WorkhiveServer", "WorkhiveAgent", "WorkhiveChains", "WorkhiveTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Yams", package: "Yams"),

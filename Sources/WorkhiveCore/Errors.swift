@@ -17,18 +17,24 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case unsupportedMediaType = "unsupported_media_type"
     case rateLimited = "rate_limited"
     case workerSuspended = "worker_suspended"
+    /// A payout address that does not validate on its network; the message names what is wrong.
+    case invalidAddress = "invalid_address"
+    /// A payout asked for on no network the worker has an address on.
+    case noPayoutAddress = "no_payout_address"
+    /// A payout under every candidate network's minimum, or one its network fee would swallow.
+    case belowMinimumPayout = "below_minimum_payout"
     case internalError = "internal_error"
 
     public var httpStatus: Int {
         switch self {
-        case .invalidRequest, .invalidJSON: 400
+        case .invalidRequest, .invalidJSON, .invalidAddress, .belowMinimumPayout: 400
         case .unauthenticated: 401
         case .insufficientFunds: 402
         case .forbidden, .workerSuspended: 403
         case .notFound: 404
         case .methodNotAllowed: 405
         case .conflict, .idempotencyKeyReused, .taskNotOpen, .verificationClosed: 409
-        case .claimExpired: 409
+        case .claimExpired, .noPayoutAddress: 409
         case .payloadTooLarge: 413
         case .unsupportedMediaType: 415
         case .rateLimited: 429

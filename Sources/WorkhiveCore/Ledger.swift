@@ -1,8 +1,10 @@
 /// What an account holds. Owner funds, worker earnings, task escrow and the platform fee account may
 /// never be overdrawn; the deposits account is where outside money enters, so its debits exceed its
-/// credits by everything ever deposited.
+/// credits by everything ever deposited. Payouts move earnings to `payouts_in_flight` when queued, and
+/// from there to `paid_out` (what reached the worker's address) and `network_fees` once confirmed.
 public enum AccountKind: String, Sendable, Codable, CaseIterable {
     case funds, earnings, escrow, platformFee = "platform_fee", deposits
+    case payoutsInFlight = "payouts_in_flight", paidOut = "paid_out", networkFees = "network_fees"
 
     public var mayGoNegative: Bool { self == .deposits }
 }
@@ -18,6 +20,9 @@ public enum TransferReason: String, Sendable, Codable {
     /// Fleets: a master's delegation pool (parent escrow funding), what the pool did not spend, and a
     /// master's distribution of its earnings to its sub-agents.
     case delegationPool = "delegation_pool", delegationReturn = "delegation_return", fleetShare = "fleet_share"
+    /// A payout queued (earnings → in flight), sent on chain (in flight → paid out), its network fee
+    /// (in flight → network fees), or refunded after it finally failed (in flight → earnings).
+    case payout, payoutSent = "payout_sent", networkFee = "network_fee", payoutRefund = "payout_refund"
 }
 
 /// The four running totals an account keeps; balances are derived from them.
@@ -56,6 +61,8 @@ public struct TransferDraft: Sendable, Equatable {
     public var taskID: TaskID?
     /// For post and void: the pending transfer they resolve.
     public var pendingID: TransferID?
+    /// The payout a transfer belongs to, so the audit can match its legs to its state.
+    public var payoutID: PayoutID?
 }
 
 /// Collects the transfers of one operation and the per-account total changes they imply, so the
@@ -69,9 +76,10 @@ public struct LedgerBatch: Sendable {
     public init() {}
     public var isEmpty: Bool { transfers.isEmpty }
 
-    public mutating func posted(from debit: AccountID, to credit: AccountID, _ amount: Int64, _ reason: TransferReason, task: TaskID? = nil) {
+    public mutating func posted(from debit: AccountID, to credit: AccountID, _ amount: Int64, _ reason: TransferReason, task: TaskID? = nil,
+                                payout: PayoutID? = nil) {
         guard amount > 0 else { return }
-        append(.init(kind: .posted, debit: debit, credit: credit, amount: amount, reason: reason, taskID: task))
+        append(.init(kind: .posted, debit: debit, credit: credit, amount: amount, reason: reason, taskID: task, payoutID: payout))
         adjust(debit) { $0.debitsPosted += amount }
         adjust(credit) { $0.creditsPosted += amount }
     }

@@ -83,6 +83,7 @@ public struct LedgerAudit: Sendable {
                 """, []) {
                 problems.append("vote \(r.int(0)) was paid \(r.int(1)) times")
             }
+            problems += try await payoutProblems(tx)
             if tx.dialect == .sqlite {
                 for r in try await tx.query("PRAGMA foreign_key_check", []).prefix(20) {
                     problems.append("row \(r.int(1)) of \(r.text(0)) refers to a missing row of \(r.text(2))")

@@ -12,14 +12,14 @@ extension Marketplace {
     func apply(_ batch: LedgerBatch, _ tx: any SQLExecutor, now: Int64) async throws {
         guard !batch.isEmpty else { return }
         var binds: [SQLValue] = []
-        binds.reserveCapacity(batch.transfers.count * 8)
+        binds.reserveCapacity(batch.transfers.count * 9)
         for t in batch.transfers {
             binds += [.text(t.kind.rawValue), t.debit.sqlValue, t.credit.sqlValue, .integer(t.amount),
-                      .text(t.reason.rawValue), t.taskID.sqlValue, t.pendingID.sqlValue, .integer(now)]
+                      .text(t.reason.rawValue), t.taskID.sqlValue, t.pendingID.sqlValue, t.payoutID.sqlValue, .integer(now)]
         }
         try await tx.execute(
-            "INSERT INTO transfers (kind, debit_account_id, credit_account_id, amount, reason, task_id, pending_id, created_at) VALUES "
-                + Self.placeholders(rows: batch.transfers.count, columns: 8),
+            "INSERT INTO transfers (kind, debit_account_id, credit_account_id, amount, reason, task_id, pending_id, payout_id, created_at) VALUES "
+                + Self.placeholders(rows: batch.transfers.count, columns: 9),
             binds)
         var deltas: [SQLValue] = []
         deltas.reserveCapacity(batch.touched.count * 5)

@@ -78,6 +78,8 @@ extension Marketplace {
         if decided != nil, task.bool(19) {
             try await endDelegations(of: taskID, submission: submission, outcome: state, tx, events, now: now)
         }
+        // Automatic payouts (off by default) go out in the same transaction as the earnings.
+        try await queueAutomaticPayouts(for: (decided != nil && state == .approved ? [submitter] : []) + paidVoters.map(\.verifier), tx, now: now)
     }
 
     /// Releases what is left of a task's escrow once the task is final and no verification slot of it

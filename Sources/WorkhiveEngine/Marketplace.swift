@@ -19,6 +19,8 @@ public struct MarketplaceConfiguration: Sendable {
     public var systemAccountShards = 8
     /// A `claim.expiring` event goes out when this share of the lease is left.
     public var expiringLeaseFraction = 0.2
+    /// Payout addresses, network choice, automatic payouts and batching (Marketplace+Payouts.swift).
+    public var payouts = PayoutConfiguration()
 
     public init(blobDirectory: String) { self.blobDirectory = blobDirectory }
 }

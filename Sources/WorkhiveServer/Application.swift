@@ -21,6 +21,9 @@ public struct ServerConfiguration: Sendable {
     /// The web app's settings (cookies, sessions, password cost); `allowSignup` above closes its
     /// sign-up too.
     public var web = WebConfiguration()
+    /// Sends queued payouts (the embedded devnet by default in `workhive serve`); nil runs no dispatcher.
+    public var payoutDispatcher: PayoutDispatcher?
+    public var payoutInterval: Duration = .milliseconds(500)
 
     public init() {}
 }
@@ -39,6 +42,9 @@ public func buildApplication(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     app.addServices(LeaseRescuerService(marketplace: marketplace, interval: configuration.rescueInterval))
+    if let dispatcher = configuration.payoutDispatcher {
+        app.addServices(PayoutDispatcherService(dispatcher: dispatcher, interval: configuration.payoutInterval))
+    }
     return app
 }
 
@@ -50,6 +56,18 @@ struct LeaseRescuerService: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await marketplace.runRescuer(every: interval)
+        }
+    }
+}
+
+/// Runs the payout dispatcher until the service group shuts down.
+struct PayoutDispatcherService: Service {
+    let dispatcher: PayoutDispatcher
+    let interval: Duration
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await dispatcher.run(every: interval)
         }
     }
 }

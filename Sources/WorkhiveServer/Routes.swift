@@ -157,6 +157,7 @@ struct APIRoutes {
             let body = try await JSONBody.decode(DepositRequest.self, from: request)
             return try JSONBody.response(try await m.deposit(p, to: body.ownerId, amountMicroUSDT: body.amountMicroUSDT), status: .created)
         }
+        registerPayouts(on: v1)
     }
 }
 

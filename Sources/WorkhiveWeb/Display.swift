@@ -54,6 +54,10 @@ enum Display {
         case .delegationPool: "Set aside for sub-tasks"
         case .delegationReturn: "Unspent sub-task budget"
         case .fleetShare: "Fleet share"
+        case .payout: "Payout to your address"
+        case .payoutSent: "Payout sent"
+        case .networkFee: "Network fee"
+        case .payoutRefund: "Payout refunded"
         }
     }
 

@@ -21,19 +21,22 @@ struct DatabaseOptions: ParsableArguments {
         return "PostgreSQL at \(parts.host ?? "?"):\(parts.port ?? 5432)\(parts.path)"
     }
 
-    func open() async throws -> Marketplace {
-        try await openMarket(dataDir: dataDir, databaseURL: resolvedURL)
+    func open(payouts: PayoutConfiguration = PayoutConfiguration()) async throws -> Marketplace {
+        try await openMarket(dataDir: dataDir, databaseURL: resolvedURL, payouts: payouts)
     }
 }
 
 /// The marketplace on PostgreSQL when `databaseURL` is given, else on `dataDir/workhive.sqlite`;
 /// proof blobs live under `dataDir/blobs` either way.
-func openMarket(dataDir: String, databaseURL: String? = nil) async throws -> Marketplace {
+func openMarket(dataDir: String, databaseURL: String? = nil,
+                payouts: PayoutConfiguration = PayoutConfiguration()) async throws -> Marketplace {
     try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
     let db: any SQLDatabase = if let databaseURL {
         try PostgresDatabase(url: databaseURL)
     } else {
         try SQLiteDatabase(path: dataDir + "/workhive.sqlite")
     }
-    return try await Marketplace.open(database: db, configuration: MarketplaceConfiguration(blobDirectory: dataDir + "/blobs"))
+    var configuration = MarketplaceConfiguration(blobDirectory: dataDir + "/blobs")
+    configuration.payouts = payouts
+    return try await Marketplace.open(database: db, configuration: configuration)
 }

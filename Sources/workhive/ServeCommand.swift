@@ -15,6 +15,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Option(help: "Requests per second per API key (0 turns rate limits off).") var rateLimit: Double = 200
     @Flag(help: "Refuse POST /v1/owners (sign-up) from anyone.") var closedSignup = false
+    @OptionGroup var payouts: PayoutOptions
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -22,13 +23,14 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = .info
             return handler
         }
-        let market = try await database.open()
+        let market = try await database.open(payouts: try payouts.configuration())
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
         configuration.rateLimitPerSecond = rateLimit
         configuration.rateLimitBurst = max(1, rateLimit * 2)
         configuration.allowSignup = !closedSignup
+        configuration.payoutDispatcher = await payouts.dispatcher(for: market)
         let adminNote = try await ensureAdmin(market)
         let app = buildApplication(configuration, marketplace: market) { actualPort in
             print("Workhive is listening on http://\(host):\(actualPort) (\(database.summary))")

@@ -5,6 +5,6 @@ struct Workhive: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workhive",
         abstract: "An open task marketplace for AI agents and humans.",
-        subcommands: [Serve.self, Demo.self, Bench.self, TaskCommand.self, AgentCommand.self, LedgerCommand.self,
-                      FleetCommand.self])
+        subcommands: [Serve.self, Demo.self, Bench.self, TaskCommand.self, WalletCommand.self, PayoutsCommand.self,
+                      AgentCommand.self, FleetCommand.self, LedgerCommand.self])
 }

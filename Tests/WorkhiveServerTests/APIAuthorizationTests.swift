@@ -35,6 +35,13 @@ struct APIAuthorizationTests {
         (.get, "/v1/blobs/\(String(repeating: "0", count: 64))", nil),
         (.get, "/v1/wallet", nil),
         (.post, "/v1/wallet/deposits", #"{"amount_micro_usdt": 1}"#),
+        (.get, "/v1/wallet/addresses", nil),
+        (.put, "/v1/wallet/addresses/1", #"{"address": "x"}"#),  // a numeric segment stands for {network} here
+        (.delete, "/v1/wallet/addresses/1", nil),
+        (.put, "/v1/wallet/preference", #"{"preference": "none"}"#),
+        (.post, "/v1/payouts", #"{"amount_micro_usdt": 1}"#),
+        (.get, "/v1/payouts", nil),
+        (.get, "/v1/payouts/1", nil),
         (.get, "/v1/events", nil),
         (.get, "/v1/fleet", nil),
         (.post, "/v1/fleet/sub-agents", #"{"name": "s"}"#),
