@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -55,6 +58,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources/openapi.yaml")],
             swiftSettings: strict
@@ -84,11 +90,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: strict
         ),
         // Test fixtures shared by the test targets: a throwaway PostgreSQL cluster, among others.
-        .target(name: "WorkhiveTestSupport", dependencies: ["WorkhiveEngine"], path: "Tests/Support"),
+        .target(name: "WorkhiveTestSupport", dependencies: ["WorkhiveEngine", "WorkhiveChains"], path: "Tests/Support"),
         .testTarget(name: "WorkhiveCoreTests", dependencies: ["WorkhiveCore"]),
         .testTarget(name: "WorkhiveEngineTests", dependencies: ["WorkhiveEngine", "WorkhiveChains", "WorkhiveTestSupport"]),
         .testTarget(
@@ -124,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "WorkhiveAgentTests",
             dependencies: [
-                "WorkhiveAgent", "WorkhiveServer", "WorkhiveEngine",
+                "WorkhiveAgent", "WorkhiveServer", "WorkhiveEngine", "WorkhiveTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

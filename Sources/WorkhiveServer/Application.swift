@@ -24,6 +24,14 @@ public struct ServerConfiguration: Sendable {
     /// Sends queued payouts (the embedded devnet by default in `workhive serve`); nil runs no dispatcher.
     public var payoutDispatcher: PayoutDispatcher?
     public var payoutInterval: Duration = .milliseconds(500)
+    /// Open event WebSockets per API key, and for the whole server.
+    public var maxEventStreamsPerKey = 8
+    public var maxEventStreams = 10_000
+    /// Claims long-polling (`wait_seconds` > 0) at once per API key, and for the whole server.
+    public var maxLongPollsPerKey = 16
+    public var maxLongPolls = 10_000
+    /// Where request counts and latencies are recorded; `GET /metrics` serves them (admin key).
+    public var metrics = ServerMetrics()
 
     public init() {}
 }
@@ -41,7 +49,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "workhive"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
-    app.addServices(LeaseRescuerService(marketplace: marketplace, interval: configuration.rescueInterval))
+    app.addServices(LeaseRescuerService(marketplace: marketplace, interval: configuration.rescueInterval, metrics: configuration.metrics))
     if let dispatcher = configuration.payoutDispatcher {
         app.addServices(PayoutDispatcherService(dispatcher: dispatcher, interval: configuration.payoutInterval))
     }
@@ -52,10 +60,11 @@ public func buildApplication(
 struct LeaseRescuerService: Service {
     let marketplace: Marketplace
     let interval: Duration
+    let metrics: ServerMetrics
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await marketplace.runRescuer(every: interval)
+            await marketplace.runRescuer(every: interval, onReport: metrics.rescued)
         }
     }
 }

@@ -10,12 +10,21 @@ import WorkhiveEngine
 struct APIRoutes {
     let marketplace: Marketplace
     let configuration: ServerConfiguration
+    let longPolls: ConnectionQuota
 
     func register(on router: Router<WorkhiveRequestContext>) {
         let m = marketplace
         router.get("/healthz") { _, _ in try JSONBody.response(["status": "ok"]) }
         router.get("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        }
+        router.get("/metrics") { request, _ in
+            guard let key = try AuthMiddleware.apiKey(request) else {
+                throw WorkhiveError(.unauthenticated, "/metrics needs an admin key: 'Authorization: Bearer <key>'")
+            }
+            guard try await m.authenticate(apiKey: key).isAdmin else { throw WorkhiveError.forbidden("/metrics is for admin keys only") }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: try await configuration.metrics.render(m))))
         }
 
         let v1 = router.group("v1")
@@ -108,8 +117,12 @@ struct APIRoutes {
             let p = try context.requirePrincipal()
             let body = try await JSONBody.decode(ClaimRequest.self, from: request)
             if let wait = body.waitSeconds, !(0...30).contains(wait) { throw WorkhiveError.invalid("wait_seconds must be between 0 and 30") }
-            guard let claim = try await m.claim(p, taskType: body.taskType, capabilities: body.capabilities, waitSeconds: body.waitSeconds ?? 0)
-            else { return noContent() }
+            let wait = body.waitSeconds ?? 0
+            let claim = wait > 0
+                ? try await longPolls.holding(p.quotaKey) { try await m.claim(p, taskType: body.taskType, capabilities: body.capabilities, waitSeconds: wait) }
+                : try await m.claim(p, taskType: body.taskType, capabilities: body.capabilities, waitSeconds: 0)
+            guard let claim else { return noContent() }
+            configuration.metrics.claimed(verification: body.taskType == "verify")
             return try JSONBody.response(claim, status: .created)
         }
         v1.post("claims/:id/heartbeat") { _, context in
