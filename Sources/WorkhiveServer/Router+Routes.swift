@@ -9,6 +9,7 @@ func buildRouter(_ configuration: ServerConfiguration, marketplace: Marketplace)
     let router = Router(context: WorkhiveRequestContext.self)
     let routes = RouteTable()
     router.add(middleware: MetricsMiddleware(metrics: configuration.metrics))
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware(routes: routes))
     router.add(middleware: AuthMiddleware(
         marketplace: marketplace, limiter: RateLimiter(perSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)))

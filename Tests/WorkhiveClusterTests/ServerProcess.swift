@@ -8,13 +8,19 @@ final class ServerProcess: @unchecked Sendable {
     let port: Int
     let dataDirectory: String
     let databaseURL: String?
+    /// More `serve` arguments, and environment variables added to the test's own.
+    let extraArguments: [String]
+    let environment: [String: String]
     private var process: Process?
     var url: String { "http://127.0.0.1:\(port)" }
+    var logPath: String { dataDirectory + "/server-\(port).log" }
 
-    init(port: Int? = nil, dataDirectory: String, databaseURL: String?) throws {
+    init(port: Int? = nil, dataDirectory: String, databaseURL: String?, arguments: [String] = [], environment: [String: String] = [:]) throws {
         self.port = try port ?? PostgresCluster.freePort()
         self.dataDirectory = dataDirectory
         self.databaseURL = databaseURL
+        self.extraArguments = arguments
+        self.environment = environment
     }
 
     /// The `workhive` executable SwiftPM built beside this test bundle.
@@ -39,9 +45,9 @@ final class ServerProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: try Self.executable)
         var arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory, "--rate-limit", "0"]
         if let databaseURL { arguments += ["--database-url", databaseURL] }
-        process.arguments = arguments
+        process.arguments = arguments + extraArguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        let logPath = dataDirectory + "/server-\(port).log"
         if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
@@ -71,6 +77,31 @@ final class ServerProcess: @unchecked Sendable {
         guard let process, process.isRunning else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// Sends SIGTERM (a graceful shutdown) and returns the exit status once the process has ended.
+    func terminate() async -> Int32 {
+        guard let process, process.isRunning else { return process?.terminationStatus ?? -1 }
+        Glibc.kill(process.processIdentifier, SIGTERM)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationStatus
+    }
+
+    var isRunning: Bool { process?.isRunning ?? false }
+
+    /// Runs the `workhive` executable to its end with `arguments`; returns its exit status and output.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
     func stop() {

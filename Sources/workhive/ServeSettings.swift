@@ -1,0 +1,122 @@
+import Configuration
+import Foundation
+import SystemPackage
+import WorkhiveCore
+
+/// Every setting of `workhive serve`, read with swift-configuration from (highest precedence first)
+/// command-line flags, WORKHIVE_* environment variables and a YAML file (`--config`). A key
+/// `server.port` is `server: {port: ...}` in the file, WORKHIVE_SERVER_PORT in the environment and
+/// `--port` on the command line. README "Operations" lists them; `workhive config check` validates a file.
+struct ServeSettings: Sendable, Equatable {
+    var host = "127.0.0.1"
+    var port = 8080
+    var rateLimit = 200.0
+    var closedSignup = false
+    var shutdownGraceSeconds = 10.0
+    var dataDir = "./data"
+    var databaseURL: String?
+    var autoPayout = "off"
+    var hotWallets = 2
+    var testnetAddresses = false
+    var payoutDispatcher = true
+    var eventStreamsPerKey = 8
+    var eventStreams = 10_000
+    var longPollsPerKey = 16
+    var longPolls = 10_000
+    var logFormat = "text"
+    var logLevel = "info"
+
+    /// A key, its default (as the README shows it) and what it means.
+    struct Key: Sendable {
+        let name: String
+        let flag: String?
+        let defaultValue: String
+        let help: String
+    }
+
+    static let keys: [Key] = [
+        Key(name: "server.host", flag: "--host", defaultValue: "127.0.0.1", help: "listen address"),
+        Key(name: "server.port", flag: "--port", defaultValue: "8080", help: "listen port"),
+        Key(name: "server.rate_limit", flag: "--rate-limit", defaultValue: "200", help: "requests per second per API key (burst twice that; 0 turns limits off)"),
+        Key(name: "server.closed_signup", flag: "--closed-signup", defaultValue: "false", help: "refuse POST /v1/owners"),
+        Key(name: "server.shutdown_grace_seconds", flag: "--shutdown-grace-seconds", defaultValue: "10",
+            help: "on SIGTERM/SIGINT: how long in-flight requests may finish before they are cancelled"),
+        Key(name: "data.dir", flag: "--data-dir", defaultValue: "./data", help: "SQLite database, proof blobs, first admin key"),
+        Key(name: "database.url", flag: "--database-url", defaultValue: "(none: SQLite)", help: "PostgreSQL URL (secret: never logged)"),
+        Key(name: "payouts.auto", flag: "--auto-payout", defaultValue: "off", help: "off, immediate or threshold:<micro-USDT>"),
+        Key(name: "payouts.hot_wallets", flag: "--hot-wallets", defaultValue: "2", help: "hot wallets per network on the embedded devnet"),
+        Key(name: "payouts.testnet_addresses", flag: "--testnet-addresses", defaultValue: "false", help: "accept testnet-flagged payout addresses"),
+        Key(name: "payouts.dispatcher", flag: "--no-payout-dispatcher", defaultValue: "true", help: "run the payout dispatcher"),
+        Key(name: "limits.event_streams_per_key", flag: nil, defaultValue: "8", help: "open event WebSockets per API key"),
+        Key(name: "limits.event_streams", flag: nil, defaultValue: "10000", help: "open event WebSockets in all"),
+        Key(name: "limits.long_polls_per_key", flag: nil, defaultValue: "16", help: "long-polling claims per API key"),
+        Key(name: "limits.long_polls", flag: nil, defaultValue: "10000", help: "long-polling claims in all"),
+        Key(name: "log.format", flag: "--log-format", defaultValue: "text", help: "text or json (one JSON object per line)"),
+        Key(name: "log.level", flag: "--log-level", defaultValue: "info", help: "trace, debug, info, notice, warning, error or critical"),
+    ]
+
+    /// A setting that is there but wrong, named by its key.
+    struct Invalid: Error, CustomStringConvertible {
+        let key: String
+        let problem: String
+        var description: String { "\(key): \(problem)" }
+    }
+
+    /// Reads the settings: `flags` (key → value given on the command line) over `environment` over the file.
+    static func load(file: String?, flags: [String: ConfigValue] = [:],
+                     environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> ServeSettings {
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: Dictionary(uniqueKeysWithValues: flags.map { (AbsoluteConfigKey(stringLiteral: $0.key), $0.value) })),
+            EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(["WORKHIVE_DATABASE_URL"]))
+                .prefixKeys(with: "workhive"),
+        ]
+        if let file { providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file))) }
+        let r = ConfigReader(providers: providers)
+        func read<T>(_ key: String, _ body: () async throws -> T) async throws -> T {
+            do { return try await body() } catch { throw Invalid(key: key, problem: "\(error)") }
+        }
+        var s = ServeSettings()
+        s.host = try await read("server.host") { try await r.fetchString(forKey: "server.host", default: s.host) }
+        s.port = try await read("server.port") { try await r.fetchInt(forKey: "server.port", default: s.port) }
+        s.rateLimit = try await read("server.rate_limit") { try await r.fetchDouble(forKey: "server.rate_limit", default: s.rateLimit) }
+        s.closedSignup = try await read("server.closed_signup") { try await r.fetchBool(forKey: "server.closed_signup", default: s.closedSignup) }
+        s.shutdownGraceSeconds = try await read("server.shutdown_grace_seconds") {
+            try await r.fetchDouble(forKey: "server.shutdown_grace_seconds", default: s.shutdownGraceSeconds)
+        }
+        s.dataDir = try await read("data.dir") { try await r.fetchString(forKey: "data.dir", default: s.dataDir) }
+        s.databaseURL = try await read("database.url") { try await r.fetchString(forKey: "database.url", isSecret: true) }
+        s.autoPayout = try await read("payouts.auto") { try await r.fetchString(forKey: "payouts.auto", default: s.autoPayout) }
+        s.hotWallets = try await read("payouts.hot_wallets") { try await r.fetchInt(forKey: "payouts.hot_wallets", default: s.hotWallets) }
+        s.testnetAddresses = try await read("payouts.testnet_addresses") {
+            try await r.fetchBool(forKey: "payouts.testnet_addresses", default: s.testnetAddresses)
+        }
+        s.payoutDispatcher = try await read("payouts.dispatcher") { try await r.fetchBool(forKey: "payouts.dispatcher", default: s.payoutDispatcher) }
+        s.eventStreamsPerKey = try await read("limits.event_streams_per_key") {
+            try await r.fetchInt(forKey: "limits.event_streams_per_key", default: s.eventStreamsPerKey)
+        }
+        s.eventStreams = try await read("limits.event_streams") { try await r.fetchInt(forKey: "limits.event_streams", default: s.eventStreams) }
+        s.longPollsPerKey = try await read("limits.long_polls_per_key") { try await r.fetchInt(forKey: "limits.long_polls_per_key", default: s.longPollsPerKey) }
+        s.longPolls = try await read("limits.long_polls") { try await r.fetchInt(forKey: "limits.long_polls", default: s.longPolls) }
+        s.logFormat = try await read("log.format") { try await r.fetchString(forKey: "log.format", default: s.logFormat) }
+        s.logLevel = try await read("log.level") { try await r.fetchString(forKey: "log.level", default: s.logLevel) }
+        try s.validate()
+        return s
+    }
+
+    /// Checks values that have the right type but not an allowed value.
+    func validate() throws {
+        func check(_ ok: Bool, _ key: String, _ problem: String) throws { if !ok { throw Invalid(key: key, problem: problem) } }
+        try check((0...65535).contains(port), "server.port", "must be 0-65535, is \(port)")
+        try check(rateLimit >= 0, "server.rate_limit", "must not be negative")
+        try check(shutdownGraceSeconds >= 0, "server.shutdown_grace_seconds", "must not be negative")
+        try check(!dataDir.isEmpty, "data.dir", "must not be empty")
+        try check(hotWallets > 0, "payouts.hot_wallets", "must be positive")
+        try check(AutomaticPayouts(autoPayout) != nil, "payouts.auto", "must be off, immediate or threshold:<micro-USDT>, is '\(autoPayout)'")
+        for (key, n) in [("limits.event_streams_per_key", eventStreamsPerKey), ("limits.event_streams", eventStreams),
+                         ("limits.long_polls_per_key", longPollsPerKey), ("limits.long_polls", longPolls)] {
+            try check(n > 0, key, "must be positive")
+        }
+        try check(["text", "json"].contains(logFormat), "log.format", "must be text or json, is '\(logFormat)'")
+        try check(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel), "log.level", "unknown level '\(logLevel)'")
+    }
+}
