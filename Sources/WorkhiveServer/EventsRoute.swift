@@ -24,8 +24,8 @@ struct EventsRoute {
         } onUpgrade: { inbound, outbound, wsContext in
             guard let principal = wsContext.requestContext.principal else { return }
             // Two upgrades racing for the last slot: the loser is closed at once with a reason.
-            do { try streams.enter(principal.quotaKey) } catch {
-                try await outbound.close(.policyViolation, reason: error.message)
+            guard (try? streams.enter(principal.quotaKey)) != nil else {
+                try await outbound.close(.policyViolation, reason: "too many open event WebSockets for this API key")
                 return
             }
             defer { streams.leave(principal.quotaKey) }

@@ -118,9 +118,11 @@ struct APIRoutes {
             let body = try await JSONBody.decode(ClaimRequest.self, from: request)
             if let wait = body.waitSeconds, !(0...30).contains(wait) { throw WorkhiveError.invalid("wait_seconds must be between 0 and 30") }
             let wait = body.waitSeconds ?? 0
-            let claim = wait > 0
-                ? try await longPolls.holding(p.quotaKey) { try await m.claim(p, taskType: body.taskType, capabilities: body.capabilities, waitSeconds: wait) }
-                : try await m.claim(p, taskType: body.taskType, capabilities: body.capabilities, waitSeconds: 0)
+            let claim = if wait > 0 {
+                try await longPolls.holding(p.quotaKey) { try await m.claim(p, taskType: body.taskType, capabilities: body.capabilities, waitSeconds: wait) }
+            } else {
+                try await m.claim(p, taskType: body.taskType, capabilities: body.capabilities, waitSeconds: 0)
+            }
             guard let claim else { return noContent() }
             configuration.metrics.claimed(verification: body.taskType == "verify")
             return try JSONBody.response(claim, status: .created)

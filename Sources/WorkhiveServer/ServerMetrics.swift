@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Metrics
+import CoreMetrics
 import Prometheus
 import WorkhiveCore
 import WorkhiveEngine
@@ -9,10 +9,12 @@ import WorkhiveEngine
 /// own (no process-wide bootstrap, so every application, and every test, has its own), plus the
 /// gauges read from the database at scrape time. `GET /metrics` serves both as Prometheus text.
 public final class ServerMetrics: Sendable {
-    public let registry = PrometheusCollectorRegistry()
+    public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
 
     public init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                                                    .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)]
@@ -22,23 +24,23 @@ public final class ServerMetrics: Sendable {
     /// One answered HTTP request: `route` is the router's path template (`/v1/tasks/{id}`), not the concrete path.
     func request(method: String, route: String, status: Int, duration: Duration) {
         let labels = [("method", method), ("route", route), ("status", String(status))]
-        Counter(label: "workhive_http_requests_total", dimensions: labels, factory: factory).increment()
-        Timer(label: "workhive_http_request_duration_seconds", dimensions: labels, factory: factory)
+        CoreMetrics.Counter(label: "workhive_http_requests_total", dimensions: labels, factory: factory).increment()
+        CoreMetrics.Timer(label: "workhive_http_request_duration_seconds", dimensions: labels, factory: factory)
             .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// A claim handed out (`kind`: work or verify).
     func claimed(verification: Bool) {
-        Counter(label: "workhive_claims_total", dimensions: [("kind", verification ? "verify" : "work")], factory: factory).increment()
+        CoreMetrics.Counter(label: "workhive_claims_total", dimensions: [("kind", verification ? "verify" : "work")], factory: factory).increment()
     }
 
     /// What one pass of the lease rescuer did.
     func rescued(_ report: RescueReport) {
         let expired = report.reopened + report.failed
-        if expired > 0 { Counter(label: "workhive_lease_expiries_total", factory: factory).increment(by: expired) }
+        if expired > 0 { CoreMetrics.Counter(label: "workhive_lease_expiries_total", factory: factory).increment(by: expired) }
         for (outcome, n) in [("reopened", report.reopened), ("failed", report.failed), ("cancelled_slot", report.cancelledSlots),
                              ("past_deadline", report.pastDeadline)] where n > 0 {
-            Counter(label: "workhive_rescues_total", dimensions: [("outcome", outcome)], factory: factory).increment(by: n)
+            CoreMetrics.Counter(label: "workhive_rescues_total", dimensions: [("outcome", outcome)], factory: factory).increment(by: n)
         }
     }
 

@@ -38,7 +38,10 @@ extension Bench {
                 p.arguments = ["serve", "--port", String(port), "--data-dir", dir, "--rate-limit", "0", "--log-level", "warning"]
                 p.standardOutput = FileHandle.nullDevice
                 try p.run()
-                (server, data, base, pid) = (p, dir, "http://127.0.0.1:\(port)", p.processIdentifier)
+                server = p
+                data = dir
+                base = "http://127.0.0.1:\(port)"
+                pid = p.processIdentifier
             }
             defer {
                 if let server { server.terminate(); server.waitUntilExit() }
@@ -46,7 +49,17 @@ extension Bench {
             }
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
                 connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: agents + 16)))
-            defer { try? http.syncShutdown() }
+            do {
+                try await soak(base: base, pid: pid, http: http)
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
+        }
+
+        func soak(base: String, pid: Int32?, http: HTTPClient) async throws {
+            let agents = agents, minutes = minutes
             let anonymous = WorkhiveClient(baseURL: base, httpClient: http)
             var healthy = false
             for _ in 0..<150 where !healthy {

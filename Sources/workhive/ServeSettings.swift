@@ -1,6 +1,5 @@
 import Configuration
 import Foundation
-import SystemPackage
 import WorkhiveCore
 
 /// Every setting of `workhive serve`, read with swift-configuration from (highest precedence first)
@@ -70,35 +69,39 @@ struct ServeSettings: Sendable, Equatable {
             EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(["WORKHIVE_DATABASE_URL"]))
                 .prefixKeys(with: "workhive"),
         ]
-        if let file { providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file))) }
+        if let file {
+            let location = ConfigReader(provider: InMemoryProvider(values: ["filePath": ConfigValue(.string(file), isSecret: false)]))
+            providers.append(try await FileProvider<YAMLSnapshot>(config: location))
+        }
         let r = ConfigReader(providers: providers)
         func read<T>(_ key: String, _ body: () async throws -> T) async throws -> T {
             do { return try await body() } catch { throw Invalid(key: key, problem: "\(error)") }
         }
         var s = ServeSettings()
-        s.host = try await read("server.host") { try await r.fetchString(forKey: "server.host", default: s.host) }
-        s.port = try await read("server.port") { try await r.fetchInt(forKey: "server.port", default: s.port) }
-        s.rateLimit = try await read("server.rate_limit") { try await r.fetchDouble(forKey: "server.rate_limit", default: s.rateLimit) }
-        s.closedSignup = try await read("server.closed_signup") { try await r.fetchBool(forKey: "server.closed_signup", default: s.closedSignup) }
+        let d = ServeSettings()
+        s.host = try await read("server.host") { try await r.fetchString(forKey: "server.host", default: d.host) }
+        s.port = try await read("server.port") { try await r.fetchInt(forKey: "server.port", default: d.port) }
+        s.rateLimit = try await read("server.rate_limit") { try await r.fetchDouble(forKey: "server.rate_limit", default: d.rateLimit) }
+        s.closedSignup = try await read("server.closed_signup") { try await r.fetchBool(forKey: "server.closed_signup", default: d.closedSignup) }
         s.shutdownGraceSeconds = try await read("server.shutdown_grace_seconds") {
-            try await r.fetchDouble(forKey: "server.shutdown_grace_seconds", default: s.shutdownGraceSeconds)
+            try await r.fetchDouble(forKey: "server.shutdown_grace_seconds", default: d.shutdownGraceSeconds)
         }
-        s.dataDir = try await read("data.dir") { try await r.fetchString(forKey: "data.dir", default: s.dataDir) }
+        s.dataDir = try await read("data.dir") { try await r.fetchString(forKey: "data.dir", default: d.dataDir) }
         s.databaseURL = try await read("database.url") { try await r.fetchString(forKey: "database.url", isSecret: true) }
-        s.autoPayout = try await read("payouts.auto") { try await r.fetchString(forKey: "payouts.auto", default: s.autoPayout) }
-        s.hotWallets = try await read("payouts.hot_wallets") { try await r.fetchInt(forKey: "payouts.hot_wallets", default: s.hotWallets) }
+        s.autoPayout = try await read("payouts.auto") { try await r.fetchString(forKey: "payouts.auto", default: d.autoPayout) }
+        s.hotWallets = try await read("payouts.hot_wallets") { try await r.fetchInt(forKey: "payouts.hot_wallets", default: d.hotWallets) }
         s.testnetAddresses = try await read("payouts.testnet_addresses") {
-            try await r.fetchBool(forKey: "payouts.testnet_addresses", default: s.testnetAddresses)
+            try await r.fetchBool(forKey: "payouts.testnet_addresses", default: d.testnetAddresses)
         }
-        s.payoutDispatcher = try await read("payouts.dispatcher") { try await r.fetchBool(forKey: "payouts.dispatcher", default: s.payoutDispatcher) }
+        s.payoutDispatcher = try await read("payouts.dispatcher") { try await r.fetchBool(forKey: "payouts.dispatcher", default: d.payoutDispatcher) }
         s.eventStreamsPerKey = try await read("limits.event_streams_per_key") {
-            try await r.fetchInt(forKey: "limits.event_streams_per_key", default: s.eventStreamsPerKey)
+            try await r.fetchInt(forKey: "limits.event_streams_per_key", default: d.eventStreamsPerKey)
         }
-        s.eventStreams = try await read("limits.event_streams") { try await r.fetchInt(forKey: "limits.event_streams", default: s.eventStreams) }
-        s.longPollsPerKey = try await read("limits.long_polls_per_key") { try await r.fetchInt(forKey: "limits.long_polls_per_key", default: s.longPollsPerKey) }
-        s.longPolls = try await read("limits.long_polls") { try await r.fetchInt(forKey: "limits.long_polls", default: s.longPolls) }
-        s.logFormat = try await read("log.format") { try await r.fetchString(forKey: "log.format", default: s.logFormat) }
-        s.logLevel = try await read("log.level") { try await r.fetchString(forKey: "log.level", default: s.logLevel) }
+        s.eventStreams = try await read("limits.event_streams") { try await r.fetchInt(forKey: "limits.event_streams", default: d.eventStreams) }
+        s.longPollsPerKey = try await read("limits.long_polls_per_key") { try await r.fetchInt(forKey: "limits.long_polls_per_key", default: d.longPollsPerKey) }
+        s.longPolls = try await read("limits.long_polls") { try await r.fetchInt(forKey: "limits.long_polls", default: d.longPolls) }
+        s.logFormat = try await read("log.format") { try await r.fetchString(forKey: "log.format", default: d.logFormat) }
+        s.logLevel = try await read("log.level") { try await r.fetchString(forKey: "log.level", default: d.logLevel) }
         try s.validate()
         return s
     }

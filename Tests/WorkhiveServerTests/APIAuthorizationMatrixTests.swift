@@ -92,7 +92,9 @@ struct APIAuthorizationMatrixTests {
             for role in Role.allCases {
                 let json = rule.body?.hasPrefix("{") == true ? rule.body : nil
                 let raw = json == nil ? rule.body.map { ByteBuffer(string: $0) } : nil
-                let r = try await api.send(method, path, key: world.key(role), json: json, body: raw)
+                var headers = HTTPFields()
+                if raw != nil { headers[.contentType] = "text/plain" }
+                let r = try await api.send(method, path, key: world.key(role), json: json, body: raw, headers: headers)
                 observed.append(r.status)
                 if r.status == 401 { #expect(r.error?.code == "unauthenticated", "\(operation) as \(role): \(r.text)") }
                 if r.status == 403 { #expect(r.error?.code == "forbidden", "\(operation) as \(role): \(r.text)") }
