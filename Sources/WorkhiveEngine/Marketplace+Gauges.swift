@@ -4,6 +4,10 @@ import WorkhiveCore
 public struct GaugeSample: Sendable, Equatable {
     public var labels: [String]
     public var value: Int64
+    public init(labels: [String], value: Int64) {
+        self.labels = labels
+        self.value = value
+    }
 }
 
 /// What the database says right now, for /metrics: queue depth, verdicts, ledger totals and payouts.

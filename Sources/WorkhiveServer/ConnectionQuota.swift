@@ -19,13 +19,13 @@ final class ConnectionQuota: Sendable {
     /// Throws `rate_limited` when `key` could not take one more slot now, without taking one: for
     /// refusing with a plain HTTP answer before a WebSocket upgrade.
     func requireRoom(_ key: String) throws(WorkhiveError) {
-        if let refusal = counts.withLock({ refusal(key, $0) }) { throw WorkhiveError(.rateLimited, refusal) }
+        if let refusal = counts.withLock({ reason(key, $0) }) { throw WorkhiveError(.rateLimited, refusal) }
     }
 
     /// Takes a slot for `key`, or throws `rate_limited`.
     func enter(_ key: String) throws(WorkhiveError) {
         let refusal: String? = counts.withLock { c in
-            if let refusal = refusal(key, c) { return refusal }
+            if let refusal = reason(key, c) { return refusal }
             c.byKey[key, default: 0] += 1
             c.total += 1
             return nil
@@ -33,7 +33,7 @@ final class ConnectionQuota: Sendable {
         if let refusal { throw WorkhiveError(.rateLimited, refusal) }
     }
 
-    private func refusal(_ key: String, _ c: (byKey: [String: Int], total: Int)) -> String? {
+    private func reason(_ key: String, _ c: (byKey: [String: Int], total: Int)) -> String? {
         if c.byKey[key, default: 0] >= perKey { return "at most \(perKey) open \(what) per API key" }
         if c.total >= total { return "the server holds its maximum of \(total) open \(what); retry later" }
         return nil

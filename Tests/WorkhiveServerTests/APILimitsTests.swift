@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import NIOCore
 import Testing
+import WorkhiveAgent
 import WorkhiveCore
 @testable import WorkhiveServer
 
@@ -49,17 +50,23 @@ struct APILimitsTests {
     @Test("a key may hold only so many long-polling claims; a plain claim still works, and the slot comes back")
     func longPollWaiters() async throws {
         try await withAPI(.live, configure: { $0.maxLongPollsPerKey = 2 }) { api in
+            let port = try #require(api.port)
             let worker = try await api.soloWorker("poller")
-            let wait = #"{"task_type": "nothing.here", "wait_seconds": 3}"#
-            let pollers = (0..<2).map { _ in Task { try await api.send(.post, "/v1/claims", key: worker.key, json: wait).status } }
+            // SDK clients, so that each long-poll has a connection of its own.
+            let client = WorkhiveClient(baseURL: "http://127.0.0.1:\(port)", apiKey: worker.key)
+            let pollers = (0..<2).map { _ in Task { try await client.claim(taskType: "nothing.here", waitSeconds: 3) } }
             try await waitUntil("two long-polls to be waiting") { api.m.hub.waiterCount >= 2 }
-            let refused = try await api.send(.post, "/v1/claims", key: worker.key, json: wait)
-            #expect(api.expectError(refused, 429, "rate_limited")?.message.contains("at most 2 open long-polling claims") == true)
+            do {
+                _ = try await client.claim(taskType: "nothing.here", waitSeconds: 3)
+                Issue.record("a third long-poll was accepted")
+            } catch let error as WorkhiveAPIError {
+                #expect(error.status == 429 && error.code == "rate_limited" && error.message.contains("at most 2 open long-polling claims"), "\(error)")
+            }
             #expect(try await api.send(.post, "/v1/claims", key: worker.key, json: #"{"task_type": "nothing.here"}"#).status == 204)
             // Another key is not affected.
             let other = try await api.soloWorker("other")
             #expect(try await api.send(.post, "/v1/claims", key: other.key, json: #"{"task_type": "x", "wait_seconds": 1}"#).status == 204)
-            for poller in pollers { #expect(try await poller.value == 204) }
+            for poller in pollers { #expect(try await poller.value == nil) }
             #expect(try await api.send(.post, "/v1/claims", key: worker.key, json: #"{"task_type": "x", "wait_seconds": 1}"#).status == 204)
         }
     }
@@ -71,10 +78,8 @@ struct APILimitsTests {
             let worker = try await api.soloWorker("listener")
             let first = try await EventSocket.open(api, port: port, key: worker.key)
             let second = try await EventSocket.open(api, port: port, key: worker.key)
-            // The third upgrade is answered 429 before any upgrade.
-            var upgrade = HTTPFields()
-            upgrade[.upgrade] = "websocket"
-            let refused = try await api.send(.get, "/v1/events", key: worker.key, headers: upgrade)
+            // A third stream is answered 429 before any upgrade.
+            let refused = try await api.send(.get, "/v1/events", key: worker.key)
             #expect(api.expectError(refused, 429, "rate_limited")?.message.contains("at most 2 open event WebSockets") == true)
             // Another key still connects.
             let other = try await api.soloWorker("other")

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import NIOCore
 import Testing
+import WorkhiveCore
 @testable import WorkhiveServer
 
 /// The callers of the authorization matrix, in the order each operation is tried: the ones expected
@@ -42,8 +43,8 @@ struct AuthorizationWorld: Sendable {
         let other = try await api.requester("other")
         let admin = try await api.admin()
         let worker = try await api.soloWorker("worker")
-        let subAgent = try await subAgent(of: worker, api)
-        let otherSubAgent = try await subAgent(of: try await api.soloWorker("other-master"), api)
+        let subAgent = try await makeSubAgent(of: worker, api)
+        let otherSubAgent = try await makeSubAgent(of: try await api.soloWorker("other-master"), api)
         let reviewer = try await api.soloWorker("reviewer")
 
         // A task the worker holds a claim on.
@@ -78,7 +79,7 @@ struct AuthorizationWorld: Sendable {
             delegatedClaim: delegatedClaim, delegation: delegation, blob: sha, payout: payout)
     }
 
-    private static func subAgent(of master: WorkerAccount, _ api: API) async throws -> WorkerAccount {
+    private static func makeSubAgent(of master: WorkerAccount, _ api: API) async throws -> WorkerAccount {
         let r = try await api.send(.post, "/v1/fleet/sub-agents", key: master.key, json: #"{"name": "sub"}"#)
         let key = try #require(r["api_key"]?.stringValue, "sub-agent: \(r.status) \(r.text)")
         return WorkerAccount(key: key, id: try id(r.json, "subject", "id"), owner: master.owner)
