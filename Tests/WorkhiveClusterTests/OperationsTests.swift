@@ -102,7 +102,7 @@ import WorkhiveTestSupport
         let waiter = try await ClusterTests.worker(owner, "waiter", on: server.url)
         // A lease that will be open when the server stops.
         _ = try await admin.postTask(NewTask(taskType: "ops.lease", title: "Lease", instructions: "", payload: [:], rewardMicroUSDT: 10_000,
-                                             leaseSeconds: 2, verification: .init(verifiers: 0, quorum: 0)))
+                                             leaseSeconds: 5, verification: .init(verifiers: 0, quorum: 0)))
         let leased = try #require(try await worker.claim(taskType: "ops.lease"))
         // Secrets the log must never show: every key, a bad key's secret, the ?api_key= of a WebSocket.
         let badSecret = "wh_1_" + String(repeating: "f", count: 32)
@@ -143,7 +143,7 @@ import WorkhiveTestSupport
         let again = try ServerProcess(port: server.port, dataDirectory: dir, databaseURL: nil)
         try await again.start()
         defer { again.stop() }
-        let next = try await worker.claim(taskType: "ops.lease", waitSeconds: 10)
+        let next = try await worker.claim(taskType: "ops.lease", waitSeconds: 15)
         #expect(next?.task.id == leased.task.id && next?.id != leased.id)
     }
 
