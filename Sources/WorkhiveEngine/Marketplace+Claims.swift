@@ -3,7 +3,8 @@ import WorkhiveCore
 extension Marketplace {
     /// Claims the best open task of `taskType` whose required capabilities the worker has (priority,
     /// then age) and leases it. Verification slots are never given to the submitter's owner, a worker
-    /// never gets two slots of one submission, and human-only slots go to humans only.
+    /// never gets two slots of one submission, human-only slots go to humans only, and a verifier
+    /// quarantined on a task type gets no slot reviewing that type.
     /// One statement picks and leases the task, so two workers can never get the same one.
     public func claim(_ principal: Principal, taskType: String, capabilities: [String]? = nil) async throws -> ClaimView? {
         let (worker, owner, kind) = try principal.requireWorker(for: "claim")
@@ -31,13 +32,16 @@ extension Marketplace {
                       AND (t.fleet_master_id IS NULL OR (t.fleet_master_id = ? AND (t.assignee_id IS NULL OR t.assignee_id = ?)))
                       AND (t.submission_id IS NULL OR NOT EXISTS (
                           SELECT 1 FROM tasks s WHERE s.submission_id = t.submission_id AND s.worker_id = ?))
+                      AND (t.reviewed_type IS NULL OR NOT EXISTS (
+                          SELECT 1 FROM reputations r WHERE r.worker_id = ? AND r.role = 'verifier' AND r.task_type = t.reviewed_type
+                            AND r.quarantined_at IS NOT NULL))
                     ORDER BY t.priority DESC, t.id
                     LIMIT 1 \(tx.dialect.skipLocked))
                   AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = ? AND (w.suspended = 1 OR w.paused = 1))
                 RETURNING id, lease_expires_at, attempts, claim_id
                 """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
                       .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
-                      worker.sqlValue, worker.sqlValue])
+                      worker.sqlValue, worker.sqlValue, worker.sqlValue])
             // A principal authenticated before its worker was suspended (a long poll, say) claims nothing.
             if claimed == nil, let row = try await tx.queryOne("SELECT suspended FROM workers WHERE id = ? AND (suspended = 1 OR paused = 1)", worker) {
                 throw WorkhiveError(.workerSuspended, row.bool(0) ? "this worker is suspended" : "this sub-agent is paused by its master")

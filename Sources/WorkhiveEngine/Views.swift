@@ -33,11 +33,31 @@ public struct Credentials<Subject: Sendable & Codable & Equatable>: Sendable, Co
     public var subject: Subject
 }
 
+/// Fixed: `verifiers` (n) and `quorum` (k). Adaptive: `min_votes`..`max_votes` (stored as quorum and
+/// verifiers) until `target_confidence`.
 public struct VerificationPolicyView: Sendable, Codable, Equatable {
     public var verifiers: Int
     public var quorum: Int
     public var spotCheckRate: Double
     public var verifierRewardMicroUSDT: Int64
+    public var mode: VerificationMode = .fixed
+    public var targetConfidence: Double? = nil
+    public var minVotes: Int? = nil
+    public var maxVotes: Int? = nil
+
+    public init(verifiers: Int, quorum: Int, spotCheckRate: Double, verifierRewardMicroUSDT: Int64, mode: VerificationMode = .fixed,
+                targetConfidence: Double = 0) {
+        self.verifiers = verifiers
+        self.quorum = quorum
+        self.spotCheckRate = spotCheckRate
+        self.verifierRewardMicroUSDT = verifierRewardMicroUSDT
+        self.mode = mode
+        if mode == .adaptive {
+            self.targetConfidence = targetConfidence
+            self.minVotes = quorum
+            self.maxVotes = verifiers
+        }
+    }
 }
 
 public struct TaskView: Sendable, Codable, Equatable {

@@ -50,6 +50,9 @@ struct APIRoutes {
         v1.get("workers/:id") { _, context in
             try JSONBody.response(try await m.worker(try context.requirePrincipal(), id: try context.id("id")))
         }
+        v1.get("workers/:id/reputation") { _, context in
+            try JSONBody.response(try await m.reputation(try context.requirePrincipal(), worker: try context.id("id")))
+        }
         v1.post("admin/workers/:id/suspend") { _, context in
             try JSONBody.response(try await m.setSuspended(try context.requirePrincipal(), worker: try context.id("id"), suspended: true))
         }
