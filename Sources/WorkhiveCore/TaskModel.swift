@@ -32,15 +32,19 @@ public struct VerificationPolicy: Sendable, Equatable, Codable {
     public var mode: VerificationMode
     /// Adaptive only: the posterior probability of the leading verdict at which voting stops.
     public var targetConfidence: Double
+    /// When set, spot checks are trust-adaptive: `spotCheckRate` is the rate for proven submitters
+    /// and this the rate for new or doubtful ones (see `TrustPolicy.spotCheckRate`).
+    public var spotCheckMaxRate: Double?
 
     public init(verifiers: Int, quorum: Int, spotCheckRate: Double, verifierRewardMicroUSDT: Int64,
-                mode: VerificationMode = .fixed, targetConfidence: Double = 0) {
+                mode: VerificationMode = .fixed, targetConfidence: Double = 0, spotCheckMaxRate: Double? = nil) {
         self.verifiers = verifiers
         self.quorum = quorum
         self.spotCheckRate = spotCheckRate
         self.verifierRewardMicroUSDT = verifierRewardMicroUSDT
         self.mode = mode
         self.targetConfidence = targetConfidence
+        self.spotCheckMaxRate = spotCheckMaxRate
     }
 
     /// `{"mode": "adaptive", "target_confidence": t, "min_votes": min, "max_votes": max}`.
@@ -80,6 +84,12 @@ public struct VerificationPolicy: Sendable, Equatable, Codable {
         guard spotCheckRate.isFinite, (0...1).contains(spotCheckRate) else {
             throw .invalid("verification.spot_check_rate must be between 0 and 1")
         }
+        if let spotCheckMaxRate {
+            guard spotCheckMaxRate.isFinite, (spotCheckRate...1).contains(spotCheckMaxRate) else {
+                throw .invalid("verification.spot_check_max_rate must be between spot_check_rate and 1")
+            }
+            guard verifiers > 0 else { throw .invalid("verification.spot_check_max_rate needs verifiers") }
+        }
         guard verifierRewardMicroUSDT >= 0 else {
             throw .invalid("verification.verifier_reward_micro_usdt must not be negative")
         }
@@ -107,6 +117,10 @@ public struct TaskSpec: Sendable, Equatable {
     public var priority: Int
     public var visibility: Visibility
     public var verification: VerificationPolicy
+    /// A gold task: the result the requester knows to be right (canonical JSON). A submission whose
+    /// result equals it deserves approval and any other deserves rejection, whatever the votes say;
+    /// the votes and the submission then teach reputations with certainty. Never shown to workers.
+    public var goldResultJSON: String? = nil
 
     public init(
         taskType: String, title: String, instructions: String, payloadJSON: String,

@@ -25,6 +25,8 @@ public struct WorkerView: Sendable, Codable, Equatable {
     public var paused: Bool = false
     public var removedAtMillis: Int64? = nil
     public var walletAddress: String? = nil
+    /// An agent's declared model family (see panels in docs/api.md, "Trust").
+    public var modelFamily: String? = nil
 }
 
 /// A credential shown once: only its hash is stored.
@@ -44,14 +46,18 @@ public struct VerificationPolicyView: Sendable, Codable, Equatable {
     public var targetConfidence: Double? = nil
     public var minVotes: Int? = nil
     public var maxVotes: Int? = nil
+    /// Trust-adaptive spot checks: the rate for new or doubtful submitters (`spot_check_rate` is the
+    /// rate for proven ones).
+    public var spotCheckMaxRate: Double? = nil
 
     public init(verifiers: Int, quorum: Int, spotCheckRate: Double, verifierRewardMicroUSDT: Int64, mode: VerificationMode = .fixed,
-                targetConfidence: Double = 0) {
+                targetConfidence: Double = 0, spotCheckMaxRate: Double? = nil) {
         self.verifiers = verifiers
         self.quorum = quorum
         self.spotCheckRate = spotCheckRate
         self.verifierRewardMicroUSDT = verifierRewardMicroUSDT
         self.mode = mode
+        self.spotCheckMaxRate = spotCheckMaxRate
         if mode == .adaptive {
             self.targetConfidence = targetConfidence
             self.minVotes = quorum

@@ -12,6 +12,11 @@ struct CreateWorkerRequest: Decodable {
     var name: String
     var kind: WorkerKind
     var capabilities: [String]?
+    var modelFamily: String?
+    enum CodingKeys: String, CodingKey {
+        case name, kind, capabilities
+        case modelFamily = "model_family"
+    }
 }
 
 struct WorkerHeartbeatRequest: Decodable {
@@ -32,6 +37,7 @@ struct VerificationRequest: Decodable {
     var verifiers: Int?
     var quorum: Int?
     var spotCheckRate: Double?
+    var spotCheckMaxRate: Double?
     var verifierRewardMicroUSDT: Int64?
     var targetConfidence: Double?
     var minVotes: Int?
@@ -39,6 +45,7 @@ struct VerificationRequest: Decodable {
     enum CodingKeys: String, CodingKey {
         case mode, verifiers, quorum
         case spotCheckRate = "spot_check_rate"
+        case spotCheckMaxRate = "spot_check_max_rate"
         case verifierRewardMicroUSDT = "verifier_reward_micro_usdt"
         case targetConfidence = "target_confidence"
         case minVotes = "min_votes"
@@ -56,13 +63,15 @@ struct VerificationRequest: Decodable {
             }
             let verifiers = verifiers ?? 3
             return VerificationPolicy(verifiers: verifiers, quorum: quorum ?? (verifiers == 0 ? 0 : verifiers / 2 + 1),
-                                      spotCheckRate: spotCheckRate ?? 0, verifierRewardMicroUSDT: verifierReward)
+                                      spotCheckRate: spotCheckRate ?? 0, verifierRewardMicroUSDT: verifierReward, spotCheckMaxRate: spotCheckMaxRate)
         case .adaptive:
             guard verifiers == nil, quorum == nil else {
                 throw WorkhiveError.invalid("an adaptive policy takes min_votes and max_votes, not verifiers and quorum")
             }
-            return .adaptive(targetConfidence: targetConfidence ?? 0.95, minVotes: minVotes ?? 1, maxVotes: maxVotes ?? 5,
-                             spotCheckRate: spotCheckRate ?? 0, verifierRewardMicroUSDT: verifierReward)
+            var policy = VerificationPolicy.adaptive(targetConfidence: targetConfidence ?? 0.95, minVotes: minVotes ?? 1, maxVotes: maxVotes ?? 5,
+                                                     spotCheckRate: spotCheckRate ?? 0, verifierRewardMicroUSDT: verifierReward)
+            policy.spotCheckMaxRate = spotCheckMaxRate
+            return policy
         }
     }
 }
@@ -80,10 +89,12 @@ struct PostTaskRequest: Decodable {
     var priority: Int?
     var visibility: Visibility?
     var verification: VerificationRequest?
+    var goldResult: JSONValue?
 
     enum CodingKeys: String, CodingKey {
         case taskType = "task_type"
         case title, instructions, payload, priority, visibility, verification
+        case goldResult = "gold_result"
         case requiredCapabilities = "required_capabilities"
         case rewardMicroUSDT = "reward_micro_usdt"
         case leaseSeconds = "lease_seconds"
@@ -97,11 +108,19 @@ struct PostTaskRequest: Decodable {
         let policy = try (verification ?? VerificationRequest()).policy(reward: rewardMicroUSDT)
         let payload = payload ?? .object([:])
         guard case .object = payload else { throw WorkhiveError.invalid("payload must be a JSON object") }
-        return try TaskSpec(
+        var spec = try TaskSpec(
             taskType: taskType, title: title, instructions: instructions ?? "", payloadJSON: StoredJSON.encode(payload),
             requiredCapabilities: try Capabilities(requiredCapabilities ?? []), rewardMicroUSDT: rewardMicroUSDT,
             leaseSeconds: leaseSeconds ?? 300, maxAttempts: maxAttempts ?? 3, deadlineAtMillis: deadlineAtMillis,
             priority: priority ?? 0, visibility: visibility ?? .public, verification: policy, nowMillis: now)
+        if let goldResult {
+            let text = StoredJSON.encode(goldResult)
+            guard text.utf8.count <= TaskSpec.maxPayloadBytes else {
+                throw WorkhiveError.invalid("gold_result must be at most \(TaskSpec.maxPayloadBytes) bytes of JSON")
+            }
+            spec.goldResultJSON = text
+        }
+        return spec
     }
 }
 

@@ -39,7 +39,7 @@ extension Bench {
             guard taskCount > 0 else { throw ValidationError("--tasks must be positive") }
             let adaptive = VerificationPolicy.adaptive(targetConfidence: targetConfidence, minVotes: minVotes, maxVotes: maxVotes,
                                                        verifierRewardMicroUSDT: ConsensusSimulation.verifierReward)
-            do { try adaptive.validate() } catch { throw ValidationError("adaptive policy: \(error.message)") }
+            do { try adaptive.validate() } catch let error as WorkhiveError { throw ValidationError("adaptive policy: \(error.message)") }
             let seed = seed ?? spec.seed ?? 1
             print("workhive bench consensus: pool \(spec.name) (\(spec.summary)), \(taskCount) tasks per policy, seed \(seed), "
                   + (databaseURL == nil ? "SQLite" : "PostgreSQL"))
@@ -58,7 +58,8 @@ extension Bench {
                 try await bench.close()
                 guard audit.ok else { throw BenchError("ledger check failed: \(audit.problems)") }
                 let elapsed = ContinuousClock.now - started
-                print("  \(name): done in \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1)))), ledger balanced")
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                print(String(format: "  %@: %d tasks in %.1f s, ledger balanced", name, taskCount, seconds))
                 results.append((name, result))
             }
             print()
@@ -197,7 +198,8 @@ struct ConsensusSimulation {
         var verifiers: [Verifier] = []
         for (i, member) in pool.members().enumerated() {
             let owner = try await market.authenticate(apiKey: try await market.createOwner(name: "verifier-owner-\(i)").apiKey)
-            let creds = try await market.createWorker(owner, name: "verifier-\(i)", kind: .agent, capabilities: [])
+            // Agents that share a model family declare it, so panels can avoid stacking them.
+            let creds = try await market.createWorker(owner, name: "verifier-\(i)", kind: .agent, capabilities: [], modelFamily: member.family)
             verifiers.append(Verifier(principal: try await market.authenticate(apiKey: creds.apiKey), id: creds.subject.id, owner: owner,
                                       behaviour: member))
         }

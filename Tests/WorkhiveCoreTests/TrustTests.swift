@@ -4,37 +4,52 @@ import WorkhiveCore
 
 /// The estimator and the adaptive rule on cases small enough to work by hand.
 @Suite struct TrustTests {
-    let policy = TrustPolicy()  // Beta(3, 1) prior, quarantine under 0.65 at z = 1.645 after 10 verdicts
+    let policy = TrustPolicy(priorCorrect: 3, priorIncorrect: 1, quarantineThreshold: 0.65, quarantineZ: 1.645, quarantineMinObservations: 10)
 
     func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-9) -> Bool { abs(a - b) <= tolerance }
 
     @Test func aNewWorkerStartsAtThePrior() {
-        let r = Reputation()
-        #expect(close(policy.accuracy(r), 0.75))
+        let r = policy.prior
+        #expect(r.alpha == 3 && r.beta == 1 && r.observations == 0)
+        #expect(close(r.mean, 0.75))
         // sd of Beta(3, 1) = sqrt(3·1 / (4²·5)) = sqrt(3/80)
-        #expect(close(policy.standardDeviation(r), (3.0 / 80).squareRoot()))
+        #expect(close(r.standardDeviation, (3.0 / 80).squareRoot()))
         #expect(close(policy.weight(r), 0.75))
+        #expect(close(policy.weight(Reputation(alpha: 1, beta: 3)), 0.5))  // worse than a coin counts as a coin
+        #expect(close(policy.weight(Reputation(alpha: 1000, beta: 1)), 0.99))
     }
 
     @Test func certainVerdictsCountInFull() {
-        var r = Reputation()
-        for _ in 0..<3 { r.record(probabilityRight: 1) }
-        #expect(r.observations == 3)
-        #expect(close(policy.accuracy(r), 6.0 / 7))  // (3 + 3) / (4 + 3)
-        r.record(probabilityRight: 0)
-        #expect(close(policy.accuracy(r), 6.0 / 8))  // (3 + 3) / (4 + 4)
+        var r = policy.prior
+        for _ in 0..<3 { r.record(probabilityRightGivenOthers: 1) }
+        // Beta(3 + 3, 1): the mixture is a single Beta, matched exactly.
+        #expect(r.observations == 3 && close(r.alpha, 6) && close(r.beta, 1))
+        #expect(close(r.mean, 6.0 / 7))
+        r.record(probabilityRightGivenOthers: 0)
+        #expect(close(r.alpha, 6) && close(r.beta, 2) && close(r.mean, 0.75))
     }
 
-    @Test func aVoteNothingCorroboratesLeavesTheEstimateWhereItWas() {
-        // One vote alone: the posterior that it was right is the voter's own accuracy m, and
-        // Beta(a + m, b + 1 - m) has the same mean a / (a + b).
-        var r = Reputation()
-        let m = policy.accuracy(r)
-        let q = WeightedConsensus.probabilitiesRight([WeightedVote(.reject, accuracy: m)])
-        #expect(close(q[0], 0.75))
-        r.record(probabilityRight: q[0])
-        #expect(close(policy.accuracy(r), 0.75))  // 3.75 / 5
-        #expect(r.observations == 1)
+    @Test func aVoteNothingCorroboratesChangesNothing() {
+        // One vote alone: the others say nothing (q = ½), the mixture m·Beta(a+1, b) + (1−m)·Beta(a, b+1)
+        // with m = a/(a+b) has exactly the mean and variance of Beta(a, b).
+        var r = policy.prior
+        let q = WeightedConsensus.probabilitiesRightGivenOthers([WeightedVote(.reject, accuracy: 0.75)])
+        #expect(q == [0.5])
+        r.record(probabilityRightGivenOthers: q[0])
+        #expect(close(r.alpha, 3) && close(r.beta, 1) && r.observations == 1)
+    }
+
+    @Test func softEvidenceIsMomentMatchedByHand() {
+        // Prior Beta(3, 1), and one other verifier at 0.75 agreed: q = 0.75.
+        // w = q·m / (q·m + (1−q)(1−m)) = 0.5625 / 0.625 = 0.9; mean = (3 + 0.9) / 5 = 0.78;
+        // E[p²] = (0.9·4·5 + 0.1·3·4) / (5·6) = 0.64; variance 0.64 − 0.78² = 0.0316;
+        // α + β = 0.78·0.22 / 0.0316 − 1 = 350/79, so α = 0.78·350/79 = 273/79, β = 77/79.
+        var r = policy.prior
+        r.record(probabilityRightGivenOthers: 0.75)
+        #expect(close(r.alpha, 273.0 / 79, 1e-12) && close(r.beta, 77.0 / 79, 1e-12))
+        #expect(close(r.mean, 0.78, 1e-12))
+        // It learnt less than a whole verdict: α + β grew by 0.43, not 1.
+        #expect(close(r.alpha + r.beta, 350.0 / 79, 1e-12))
     }
 
     @Test func weightedPosteriorByHand() {
@@ -46,12 +61,13 @@ import WorkhiveCore
         #expect(close(WeightedConsensus.probabilityApprove([.init(.reject, accuracy: 0.5)]), 0.5))
         // A prior of 0.8 for approval is odds 4 before any vote.
         #expect(close(WeightedConsensus.probabilityApprove([], approvePrior: 0.8), 0.8))
-        // 2 approve, 1 reject, all 0.8: odds 4 → P(approve) = 0.8, so the dissenter was right with 0.2.
+        // 2 approve, 1 reject, all 0.8. Leaving each out: an approver faces one approval and one
+        // rejection (½); the dissenter faces two approvals, odds 16, so it was right with 1/17.
         let votes = [WeightedVote(.approve, accuracy: 0.8), .init(.approve, accuracy: 0.8), .init(.reject, accuracy: 0.8)]
-        let q = WeightedConsensus.probabilitiesRight(votes)
-        #expect(close(q[0], 0.8) && close(q[1], 0.8) && close(q[2], 0.2))
+        let q = WeightedConsensus.probabilitiesRightGivenOthers(votes)
+        #expect(close(q[0], 0.5) && close(q[1], 0.5) && close(q[2], 1.0 / 17))
         // A gold task's known answer overrides the votes.
-        #expect(WeightedConsensus.probabilitiesRight(votes, truth: .rejected) == [0, 0, 1])
+        #expect(WeightedConsensus.probabilitiesRightGivenOthers(votes, truth: .rejected) == [0, 0, 1])
     }
 
     @Test func adaptiveStopsAtTheTargetOrTheMaximum() {
@@ -80,20 +96,37 @@ import WorkhiveCore
     }
 
     @Test func quarantineNeedsEvidenceAndAClearlyLowBound() {
-        // 5 right, 15 wrong: Beta(8, 16), mean 1/3, sd sqrt(128 / (576·25)) → upper 0.488 < 0.65.
-        let bad = Reputation(correct: 5, incorrect: 15, observations: 20)
-        #expect(close(policy.accuracy(bad), 1.0 / 3))
-        #expect(close(policy.standardDeviation(bad), (128.0 / 14_400).squareRoot()))
+        // Beta(8, 16): mean 1/3, sd sqrt(128 / (576·25)) → upper 0.488 < 0.65.
+        let bad = Reputation(alpha: 8, beta: 16, observations: 20)
+        #expect(close(bad.mean, 1.0 / 3))
+        #expect(close(bad.standardDeviation, (128.0 / 14_400).squareRoot()))
         let reason = policy.quarantineReason(bad, taskType: "social.like")
         #expect(reason?.contains("33.3%") == true && reason?.contains("social.like") == true && reason?.contains("65.0%") == true)
         // The same ratio on 9 verdicts is too little evidence.
-        #expect(policy.quarantineReason(Reputation(correct: 2.25, incorrect: 6.75, observations: 9), taskType: "x") == nil)
-        // 10 of 20: Beta(13, 11), mean 0.542 but upper 0.706: not proven bad yet.
-        #expect(policy.quarantineReason(Reputation(correct: 10, incorrect: 10, observations: 20), taskType: "x") == nil)
-        // A 0.7 verifier is never quarantined.
-        #expect(policy.quarantineReason(Reputation(correct: 70, incorrect: 30, observations: 100), taskType: "x") == nil)
+        #expect(policy.quarantineReason(Reputation(alpha: 8, beta: 16, observations: 9), taskType: "x") == nil)
+        // Beta(13, 11): mean 0.542 but upper 0.706: not proven bad yet.
+        #expect(policy.quarantineReason(Reputation(alpha: 13, beta: 11, observations: 20), taskType: "x") == nil)
+        // Beta(73, 31), mean 0.70: never quarantined.
+        #expect(policy.quarantineReason(Reputation(alpha: 73, beta: 31, observations: 100), taskType: "x") == nil)
         // A coin after 100 verdicts: Beta(53, 51), upper 0.51 + 1.645·0.049 = 0.590.
-        #expect(policy.quarantineReason(Reputation(correct: 50, incorrect: 50, observations: 100), taskType: "x") != nil)
+        #expect(policy.quarantineReason(Reputation(alpha: 53, beta: 51, observations: 100), taskType: "x") != nil)
+    }
+
+    @Test func spotChecksFollowTheSubmittersRecord() {
+        // New: Beta(3, 1), mean − sd = 0.75 − 0.19365 = 0.55635, proven (0.55635 − 0.5) / 0.45 = 0.12522,
+        // so the rate is 0.5 − 0.4 · 0.12522 = 0.44991 between bounds 0.1 and 0.5.
+        let fresh = policy.spotCheckRate(submitter: policy.prior, minRate: 0.1, maxRate: 0.5)
+        #expect(close(fresh, 0.5 - 0.4 * ((0.75 - (3.0 / 80).squareRoot()) - 0.5) / 0.45))
+        #expect(close(fresh, 0.44991, 1e-5))
+        // Proven (pessimistic accuracy past 0.95): the requester's minimum. Doubtful: the maximum.
+        #expect(close(policy.spotCheckRate(submitter: Reputation(alpha: 1000, beta: 1), minRate: 0.1, maxRate: 0.5), 0.1))
+        #expect(close(policy.spotCheckRate(submitter: Reputation(alpha: 1, beta: 3), minRate: 0.1, maxRate: 0.5), 0.5))
+        #expect(throws: WorkhiveError.self) {
+            try VerificationPolicy(verifiers: 3, quorum: 2, spotCheckRate: 0.5, verifierRewardMicroUSDT: 1, spotCheckMaxRate: 0.4).validate()
+        }
+        #expect(throws: WorkhiveError.self) {
+            try VerificationPolicy(verifiers: 3, quorum: 2, spotCheckRate: 0.1, verifierRewardMicroUSDT: 1, spotCheckMaxRate: 1.5).validate()
+        }
     }
 
     @Test func adaptivePolicyValidation() throws {
