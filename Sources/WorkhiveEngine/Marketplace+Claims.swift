@@ -22,6 +22,7 @@ extension Marketplace {
         // first with that chance, and otherwise takes only ordinary work. Slots are never gold.
         let goldFilters = taskType == TaskType.verify ? [""]
             : random.nextUnit() < trust.goldRate ? ["AND t.gold_result IS NOT NULL", "AND t.gold_result IS NULL"] : ["AND t.gold_result IS NULL"]
+        let panelCutoff = now - Int64(trust.panelDiversitySeconds * 1000)
         let claimed = try await transact { tx, _ -> (SQLRow, SQLRow?)? in
             // A claim id names the task and the attempt (attempts stay below 128), so ids grow with
             // task ids and their unique index is appended to rather than written at random places.
@@ -54,7 +55,7 @@ extension Marketplace {
                 RETURNING id, lease_expires_at, attempts, claim_id
                 """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
                       .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
-                      worker.sqlValue, worker.sqlValue, worker.sqlValue, .integer(now - Int64(trust.panelDiversitySeconds * 1000)), owner.sqlValue,
+                      worker.sqlValue, worker.sqlValue, worker.sqlValue, .integer(panelCutoff), owner.sqlValue,
                       .text(facts.modelFamily ?? ""), .text(facts.modelFamily ?? "")])
             }
             // A principal authenticated before its worker was suspended (a long poll, say) claims nothing.

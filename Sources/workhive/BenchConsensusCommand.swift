@@ -29,17 +29,25 @@ extension Bench {
         @Option(help: "Adaptive maximum votes.") var maxVotes = 5
         @Option(help: "Run on PostgreSQL at this URL (a schema of its own, dropped after) instead of SQLite.") var databaseURL: String?
 
+        static func problem(with policy: VerificationPolicy) -> String? {
+            do {
+                try policy.validate()
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+
         func run() async throws {
-            let poolData: Data
-            do { poolData = try Data(contentsOf: URL(fileURLWithPath: pool)) } catch {
-                throw ValidationError("cannot read the pool file \(pool): \(error.localizedDescription)")
+            guard let poolData = FileManager.default.contents(atPath: pool) else {
+                throw ValidationError("cannot read the pool file \(pool)")
             }
             let spec = try ConsensusPool.parse(poolData, name: URL(fileURLWithPath: pool).deletingPathExtension().lastPathComponent)
             let taskCount = tasks ?? spec.tasks ?? 2000
             guard taskCount > 0 else { throw ValidationError("--tasks must be positive") }
             let adaptive = VerificationPolicy.adaptive(targetConfidence: targetConfidence, minVotes: minVotes, maxVotes: maxVotes,
                                                        verifierRewardMicroUSDT: ConsensusSimulation.verifierReward)
-            do { try adaptive.validate() } catch let error as WorkhiveError { throw ValidationError("adaptive policy: \(error.message)") }
+            if let problem = Self.problem(with: adaptive) { throw ValidationError("adaptive policy: \(problem)") }
             let seed = seed ?? spec.seed ?? 1
             print("workhive bench consensus: pool \(spec.name) (\(spec.summary)), \(taskCount) tasks per policy, seed \(seed), "
                   + (databaseURL == nil ? "SQLite" : "PostgreSQL"))

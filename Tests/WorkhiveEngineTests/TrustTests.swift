@@ -42,7 +42,8 @@ import WorkhiveCore
         #expect(!late.paid)
         let r3 = try #require(try await rep(h, v[2]))
         #expect(close(r3.accuracy, 0.638535, 1e-6) && r3.observations == 1 && !r3.quarantined)
-        #expect(try await h.balance(v[2]) == 0 && try await h.balance(v[0]) == 50_000)
+        #expect(try await h.balance(v[2]) == 0)
+        #expect(try await h.balance(v[0]) == 50_000)
 
         // Only the worker's own side sees it.
         let stranger = try await h.worker("stranger")
@@ -81,7 +82,8 @@ import WorkhiveCore
         // spare attempts') went back to the requester.
         #expect(try await h.balance(worker) == 1_000_000)
         for verifier in verifiers.prefix(3) { #expect(try await h.balance(verifier) == 50_000) }
-        #expect(try await h.escrowHeld(task.id) == 0 && !(try await h.escrowOpen(task.id)))
+        #expect(try await h.escrowHeld(task.id) == 0)
+        #expect(try await h.escrowOpen(task.id) == false)
         #expect(try await h.available(requester) == 10_000_000 - 1_000_000 - 50_000 - 3 * 50_000)
         #expect(try await h.claim(verifiers[3], TaskType.verify) == nil)
     }
@@ -144,7 +146,7 @@ import WorkhiveCore
         let proven = try await h.worker("proven"), doubtful = try await h.worker("doubtful")
         // Records as verdicts would have left them: Beta(1000, 1) and Beta(1, 3) on social.like.
         for (worker, alpha, beta) in [(proven, 1000.0, 1.0), (doubtful, 1.0, 3.0)] {
-            try await h.market.database.write { tx in
+            _ = try await h.market.database.write { tx in
                 try await tx.execute("""
                     INSERT INTO reputations (worker_id, role, task_type, alpha, beta, observations, updated_at)
                     VALUES (?, 'worker', 'social.like', ?, ?, 50, 0)
@@ -189,10 +191,14 @@ import WorkhiveCore
         #expect(try await h.state(gold.id) == .approved)
         let late = try await h.vote(v[2], slots[2], .approve)
         #expect(late.paid)
-        #expect(try await h.balance(worker) == 1_000_000 && try await h.balance(v[2]) == 50_000 && try await h.balance(v[0]) == 0)
+        #expect(try await h.balance(worker) == 1_000_000)
+        #expect(try await h.balance(v[2]) == 50_000)
+        #expect(try await h.balance(v[0]) == 0)
         // Certain evidence: the rejecters Beta(3, 2), the approver and the submitter Beta(4, 1).
-        #expect(close(try await rep(h, v[0])?.accuracy, 0.6) && close(try await rep(h, v[1])?.accuracy, 0.6))
-        #expect(close(try await rep(h, v[2])?.accuracy, 0.8) && close(try await rep(h, worker, .worker)?.accuracy, 0.8))
+        let a0 = try await rep(h, v[0])?.accuracy, a1 = try await rep(h, v[1])?.accuracy
+        #expect(close(a0, 0.6) && close(a1, 0.6))
+        let a2 = try await rep(h, v[2])?.accuracy, aw = try await rep(h, worker, .worker)?.accuracy
+        #expect(close(a2, 0.8) && close(aw, 0.8))
         #expect(try await h.text("SELECT gold_verdict FROM submissions WHERE id = ?", submission.id) == "approved")
         // Nothing a worker reads tells the gold task apart.
         for text in [String(decoding: try JSONEncoder().encode(claim), as: UTF8.self),
@@ -257,7 +263,8 @@ import WorkhiveCore
         let (next, _, _) = try await h.submitted(requester, worker, try h.spec(type: "social.follow"))
         _ = try #require(try await h.claim(g1, TaskType.verify))
         _ = try #require(try await h.claim(x1, TaskType.verify))
-        #expect(try await h.claim(g2, TaskType.verify) == nil && try await h.claim(x2, TaskType.verify) == nil)
+        #expect(try await h.claim(g2, TaskType.verify) == nil)
+        #expect(try await h.claim(x2, TaskType.verify) == nil)
         h.clock.advance(seconds: 31)
         let late = try #require(try await h.claim(g2, TaskType.verify))
         #expect(late.task.parentTaskId == next.id)
