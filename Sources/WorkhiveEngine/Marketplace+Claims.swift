@@ -55,8 +55,8 @@ extension Marketplace {
                 RETURNING id, lease_expires_at, attempts, claim_id
                 """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
                       .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
-                      worker.sqlValue, worker.sqlValue, worker.sqlValue, .integer(panelCutoff), owner.sqlValue,
-                      .text(facts.modelFamily ?? ""), .text(facts.modelFamily ?? "")])
+                      worker.sqlValue, worker.sqlValue, .integer(panelCutoff), owner.sqlValue,
+                      .text(facts.modelFamily ?? ""), .text(facts.modelFamily ?? ""), worker.sqlValue])
             }
             // A principal authenticated before its worker was suspended (a long poll, say) claims nothing.
             if claimed == nil, let row = try await tx.queryOne("SELECT suspended FROM workers WHERE id = ? AND (suspended = 1 OR paused = 1)", worker) {
