@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "WorkhiveWeb",
             dependencies: [
-                "WorkhiveCore", "WorkhiveEngine",
+                "WorkhiveCore", "WorkhiveEngine", "WorkhiveChains",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "WorkhiveWebTests",
             dependencies: [
-                "WorkhiveWeb", "WorkhiveServer", "WorkhiveEngine", "WorkhiveTestSupport",
+                "WorkhiveWeb", "WorkhiveServer", "WorkhiveEngine", "WorkhiveChains", "WorkhiveTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
