@@ -32,6 +32,7 @@ struct APIAuthorizationMatrixTests {
         "GET /v1/workers": rule({ _ in "/v1/workers" }, nil, 401, 200, 403, 403, 200, 200),
         "POST /v1/workers/heartbeat": rule({ _ in "/v1/workers/heartbeat" }, #"{"status": "idle"}"#, 401, 403, 200, 200, 403, 403),
         "GET /v1/workers/{id}": rule({ "/v1/workers/\($0.worker.id)" }, nil, 401, 404, 404, 200, 404, 200),
+        "GET /v1/workers/{id}/reputation": rule({ "/v1/workers/\($0.worker.id)/reputation" }, nil, 401, 404, 404, 200, 404, 200),
         "POST /v1/admin/workers/{id}/suspend": rule({ "/v1/admin/workers/\($0.worker.id)/suspend" }, nil, 401, 403, 403, 403, 403, 200),
         "POST /v1/admin/workers/{id}/unsuspend": rule({ "/v1/admin/workers/\($0.worker.id)/unsuspend" }, nil, 401, 403, 403, 403, 403, 200),
         "GET /v1/admin/ledger": rule({ _ in "/v1/admin/ledger" }, nil, 401, 403, 403, 403, 403, 200),
