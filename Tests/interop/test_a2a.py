@@ -113,8 +113,10 @@ def test_cancel_subscribe_and_errors_carry_a2a_codes(server):
             await asyncio.sleep(0.8)
             await asyncio.to_thread(server.ok, "POST", f"/v1/tasks/{task.id}/cancel", requester)
         canceller = asyncio.create_task(cancel_soon())
-        seen = [e async for e in c.subscribe(a2a.SubscribeToTaskRequest(id=task.id))]
+        streaming = await client(server, requester)
+        seen = [e async for e in streaming.subscribe(a2a.SubscribeToTaskRequest(id=task.id))]
         await canceller
+        await streaming.close()
         assert seen[0].task.id == task.id
         assert STATE(seen[-1].status_update.status.state) == "TASK_STATE_CANCELED"
 

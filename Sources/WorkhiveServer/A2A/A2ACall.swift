@@ -38,7 +38,7 @@ struct A2ACall: Sendable {
         }
         var states: [TaskState?] = [nil]
         if let filter = params["status"]?.stringValue, filter != "TASK_STATE_UNSPECIFIED" {
-            states = A2ATaskMapping.states(filter) ?? []
+            states = (A2ATaskMapping.states(filter) ?? []).map(Optional.some)
         }
         var tasks: [TaskView] = []
         for state in states {

@@ -60,7 +60,19 @@ struct A2AMessage {
         guard fields["reward_micro_usdt"] != nil else {
             throw .invalidParams("set the task's reward in message.metadata.reward_micro_usdt (integer micro-USDT, 1 USDT = 1000000)")
         }
-        body = .object(fields)
+        body = Self.wholeNumbersAsIntegers(.object(fields))
+    }
+
+    /// Proto-JSON carries metadata and data parts as `google.protobuf.Struct`/`Value`, where every
+    /// number is a double: 1000000 arrives as 1000000.0. Whole numbers become integers again, so
+    /// integer fields such as `reward_micro_usdt` decode and payloads keep their integers.
+    static func wholeNumbersAsIntegers(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .double(let d) where d.rounded() == d && abs(d) < 0x1p53: .int(Int64(d))
+        case .array(let items): .array(items.map(wholeNumbersAsIntegers))
+        case .object(let members): .object(members.mapValues(wholeNumbersAsIntegers))
+        default: value
+        }
     }
 
     /// The REST post this message stands for, validated as `POST /v1/tasks` validates it.

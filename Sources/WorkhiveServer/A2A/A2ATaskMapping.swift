@@ -33,7 +33,7 @@ enum A2ATaskMapping {
         case .open:
             t.attempts == 0 ? "posted; waiting for a worker to claim it"
                 : "back in the queue after attempt \(t.attempts) of \(t.maxAttempts)"
-        case .claimed: "claimed by a worker (attempt \(t.attempts + 1) of \(t.maxAttempts))"
+        case .claimed: "claimed by a worker (attempt \(t.attempts) of \(t.maxAttempts))"
         case .verifying:
             t.verification.verifiers == 0 ? "submitted; being settled"
                 : "submitted; in verification (\(t.verification.quorum) of \(t.verification.verifiers) verifiers must approve)"
