@@ -81,8 +81,8 @@ public struct A2AAgent: Sendable {
             let why = task["status"]?["message"]?["parts"]?[0]?["text"]?.stringValue ?? ""
             throw A2AError(code: nil, message: "A2A task \(id) ended \(state ?? "?") \(why)")
         }
-        let parts = (task["artifacts"]?.arrayValue ?? []).flatMap { $0["parts"]?.arrayValue ?? [] }
-        return Self.reply(parts: .array(parts), taskID: id, state: state)
+        let output = (task["artifacts"]?.arrayValue ?? []).flatMap { $0["parts"]?.arrayValue ?? [] }
+        return Self.reply(parts: .array(output), taskID: id, state: state)
     }
 
     /// `GetTask`: the agent's task as it is now (proto-JSON).

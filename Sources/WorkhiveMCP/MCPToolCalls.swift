@@ -72,12 +72,12 @@ struct MCPToolCalls: Sendable {
     }
 
     static func success(_ value: JSON) -> CallTool.Result {
-        CallTool.Result(content: [.text(text: text(value), annotations: nil, _meta: nil)], structuredContent: Self.value(value), isError: false)
+        CallTool.Result(content: [.text(text: text(value), annotations: nil, _meta: nil)], structuredContent: Optional<Value>.some(Self.value(value)), isError: false)
     }
 
     static func failure(code: String, _ message: String) -> CallTool.Result {
         let error: JSON = ["error": ["code": .string(code), "message": .string(message)]]
-        return CallTool.Result(content: [.text(text: "\(code): \(message)", annotations: nil, _meta: nil)], structuredContent: value(error), isError: true)
+        return CallTool.Result(content: [.text(text: "\(code): \(message)", annotations: nil, _meta: nil)], structuredContent: Optional<Value>.some(value(error)), isError: true)
     }
 
     /// The result as JSON text, for clients that read only `content`.

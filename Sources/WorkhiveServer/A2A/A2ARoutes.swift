@@ -92,7 +92,7 @@ struct A2ARoutes {
 
     /// Where clients reach this server, from the Host header (and X-Forwarded-Proto behind a proxy).
     static func baseURL(_ request: Request) -> String {
-        let host = request.head.authority ?? request.headers[.host] ?? "127.0.0.1"
+        let host = request.head.authority ?? "127.0.0.1"
         let scheme = request.headers[.xForwardedProto] ?? "http"
         return "\(scheme)://\(host)"
     }
