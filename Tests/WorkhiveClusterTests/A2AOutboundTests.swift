@@ -23,7 +23,8 @@ import WorkhiveTestSupport
         peer.executableURL = URL(fileURLWithPath: Self.python)
         peer.arguments = [Self.root.appendingPathComponent("Tests/interop/a2a_shout_agent.py").path, String(port)]
         try peer.run()
-        defer { peer.terminate(); peer.waitUntilExit() }
+        // SIGKILL: uvicorn's graceful stop would wait for the HTTP client's idle keep-alive connections.
+        defer { kill(peer.processIdentifier, SIGKILL); peer.waitUntilExit() }
 
         let requester = try await ClusterTests.owner("requester", on: server.url)
         _ = try await requester.deposit(amountMicroUSDT: 10_000_000)
