@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import Synchronization
 import WorkhiveChains
 
 /// The local EVM the EVM adapter is tested against: Tests/WorkhiveChainsTests/python/evm_node.py (py-evm
@@ -82,6 +83,12 @@ public final class EVMTestNode: @unchecked Sendable {  // immutable after launch
         process.standardOutput = stdout
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
+        // A node not ready in 5 minutes is ended, which ends the wait below with its log.
+        final class Ready: Sendable { let value = Mutex(false) }
+        let ready = Ready()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 300) {
+            if !ready.value.withLock({ $0 }) { process.terminate() }
+        }
         // Reading lines blocks: off the cooperative pool, which every concurrent test shares.
         let lines: [String] = try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
@@ -100,6 +107,7 @@ public final class EVMTestNode: @unchecked Sendable {  // immutable after launch
                         let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
                         buffer.removeSubrange(buffer.startIndex...newline)
                         if line.contains("\"ready\"") {
+                            ready.value.withLock { $0 = true }
                             continuation.resume(returning: lines)
                             return
                         }

@@ -22,7 +22,7 @@ struct EVMPayoutEndToEndTests {
 
     /// `wallets` fresh hot wallets on the node's chain `name`, each with 1 ETH and `tokens` micro-USDT.
     static func rail(_ node: EVMTestNode, _ name: String, _ network: PayoutNetwork, wallets: Int, tokens: Int64,
-                     timeout: Duration = .seconds(5)) async throws -> Rail {
+                     timeout: Duration = .seconds(20)) async throws -> Rail {
         let chain = node.chain(name)
         var c = EVMSettlementConfiguration(network: network, rpcURL: chain.url)
         c.chain = EVMChain(network: network, chainID: chain.chainID, usdtContract: try EVMAddress(chain.token), usdtDecimals: chain.decimals)
@@ -127,7 +127,7 @@ struct EVMPayoutEndToEndTests {
     /// the bytes, and a mempool lost before inclusion: each payout is still paid once, with the bytes first stored.
     @Test func crashesLostAnswersAndALostMempoolPayOnce() async throws {
         let node = try await EVMTestNode.shared()
-        let arb = try await Self.rail(node, "faults", .arbitrum, wallets: 1, tokens: 500_000_000, timeout: .seconds(1))
+        let arb = try await Self.rail(node, "faults", .arbitrum, wallets: 1, tokens: 500_000_000, timeout: .seconds(4))
         let rig = try await PayoutRig.make(.sqlite, realRails: [.arbitrum: arb.rail])
         let wallet = arb.rail.wallets[0]
 
@@ -141,9 +141,9 @@ struct EVMPayoutEndToEndTests {
         #expect(afterCrash.state == .confirmed && afterCrash.txHash == stored.hash.hex, "the stored bytes, not new ones, paid")
         #expect(try await rig.h.scalar("SELECT broadcasts FROM payout_batches WHERE id = ?", stored.id) == 1, "sent once, as a resend of stored bytes")
 
-        // 2. The node took the bytes but its answer came after the adapter's 1 s timeout.
+        // 2. The node took the bytes but its answer came after the adapter's 4 s timeout.
         let (lost, lostTo) = try await Self.withdrawal(rig, "lost-answer", .arbitrum, 8_000_000)
-        try await node.call(arb.chain, "test_stall", ["eth_sendRawTransaction", 2.5, true])
+        try await node.call(arb.chain, "test_stall", ["eth_sendRawTransaction", 12, true])
         let first = try await rig.pass()
         #expect(first.batchesSigned == 1 && first.broadcasts == 0, "the broadcast timed out")
         try await Self.settle(rig)
