@@ -73,6 +73,8 @@ let package = Package(
             dependencies: [
                 "CSecp256k1",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
@@ -88,12 +90,15 @@ let package = Package(
             swiftSettings: strict
         ),
         // Test fixtures shared by the test targets: a throwaway PostgreSQL cluster, among others.
-        .target(name: "WorkhiveTestSupport", dependencies: ["WorkhiveEngine"], path: "Tests/Support"),
+        .target(
+            name: "WorkhiveTestSupport",
+            dependencies: ["WorkhiveEngine", "WorkhiveChains", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Tests/Support"),
         .testTarget(name: "WorkhiveCoreTests", dependencies: ["WorkhiveCore"]),
         .testTarget(name: "WorkhiveEngineTests", dependencies: ["WorkhiveEngine", "WorkhiveChains", "WorkhiveTestSupport"]),
         .testTarget(
             name: "WorkhiveChainsTests",
-            dependencies: ["WorkhiveChains"],
+            dependencies: ["WorkhiveChains", "WorkhiveTestSupport"],
             exclude: ["python"],
             swiftSettings: strict
         ),

@@ -30,7 +30,7 @@ struct Serve: AsyncParsableCommand {
         configuration.rateLimitPerSecond = rateLimit
         configuration.rateLimitBurst = max(1, rateLimit * 2)
         configuration.allowSignup = !closedSignup
-        configuration.payoutDispatcher = await payouts.dispatcher(for: market)
+        configuration.payoutDispatcher = try await payouts.dispatcher(for: market, dataDir: database.dataDir)
         let adminNote = try await ensureAdmin(market)
         let app = buildApplication(configuration, marketplace: market) { actualPort in
             print("Workhive is listening on http://\(host):\(actualPort) (\(database.summary))")
