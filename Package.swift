@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "WorkhiveWeb",
             dependencies: [
-                "WorkhiveCore", "WorkhiveEngine",
+                "WorkhiveCore", "WorkhiveEngine", "WorkhiveChains",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -83,6 +83,8 @@ let package = Package(
             dependencies: [
                 "CSecp256k1",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
@@ -98,12 +100,15 @@ let package = Package(
             swiftSettings: strict
         ),
         // Test fixtures shared by the test targets: a throwaway PostgreSQL cluster, among others.
-        .target(name: "WorkhiveTestSupport", dependencies: ["WorkhiveEngine"], path: "Tests/Support"),
+        .target(
+            name: "WorkhiveTestSupport",
+            dependencies: ["WorkhiveEngine", "WorkhiveChains", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Tests/Support"),
         .testTarget(name: "WorkhiveCoreTests", dependencies: ["WorkhiveCore"]),
         .testTarget(name: "WorkhiveEngineTests", dependencies: ["WorkhiveEngine", "WorkhiveChains", "WorkhiveTestSupport"]),
         .testTarget(
             name: "WorkhiveChainsTests",
-            dependencies: ["WorkhiveChains"],
+            dependencies: ["WorkhiveChains", "WorkhiveTestSupport"],
             exclude: ["python"],
             swiftSettings: strict
         ),
@@ -119,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "WorkhiveWebTests",
             dependencies: [
-                "WorkhiveWeb", "WorkhiveServer", "WorkhiveEngine", "WorkhiveTestSupport",
+                "WorkhiveWeb", "WorkhiveServer", "WorkhiveEngine", "WorkhiveChains", "WorkhiveTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

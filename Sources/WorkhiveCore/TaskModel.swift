@@ -16,25 +16,61 @@ public enum TaskState: String, Sendable, Codable, CaseIterable {
 
 public enum Visibility: String, Sendable, Codable { case `public`, `private` }
 
-/// How a submission is verified: `verifiers` (n) slots, `quorum` (k) approvals approve and n-k+1
-/// rejections reject; with probability `spotCheckRate` one slot is reserved for a human. n = 0 approves
-/// at once.
+/// Fixed k-of-n, or adaptive: slots opened one at a time, votes weighted by the verifiers' estimated
+/// accuracy, until the leading verdict is confident enough (see `AdaptiveConsensus`).
+public enum VerificationMode: String, Sendable, Codable, CaseIterable { case fixed, adaptive }
+
+/// How a submission is verified. Fixed: `verifiers` (n) slots, `quorum` (k) approvals approve and
+/// n-k+1 rejections reject; n = 0 approves at once. Adaptive: `quorum` is the least and `verifiers`
+/// the most votes, and the verdict is reached at `targetConfidence`. With probability
+/// `spotCheckRate` one slot is reserved for a human. Escrow always holds `verifiers` rewards per attempt.
 public struct VerificationPolicy: Sendable, Equatable, Codable {
     public var verifiers: Int
     public var quorum: Int
     public var spotCheckRate: Double
     public var verifierRewardMicroUSDT: Int64
+    public var mode: VerificationMode
+    /// Adaptive only: the posterior probability of the leading verdict at which voting stops.
+    public var targetConfidence: Double
+    /// When set, spot checks are trust-adaptive: `spotCheckRate` is the rate for proven submitters
+    /// and this the rate for new or doubtful ones (see `TrustPolicy.spotCheckRate`).
+    public var spotCheckMaxRate: Double?
 
-    public init(verifiers: Int, quorum: Int, spotCheckRate: Double, verifierRewardMicroUSDT: Int64) {
+    public init(verifiers: Int, quorum: Int, spotCheckRate: Double, verifierRewardMicroUSDT: Int64,
+                mode: VerificationMode = .fixed, targetConfidence: Double = 0, spotCheckMaxRate: Double? = nil) {
         self.verifiers = verifiers
         self.quorum = quorum
         self.spotCheckRate = spotCheckRate
         self.verifierRewardMicroUSDT = verifierRewardMicroUSDT
+        self.mode = mode
+        self.targetConfidence = targetConfidence
+        self.spotCheckMaxRate = spotCheckMaxRate
     }
+
+    /// `{"mode": "adaptive", "target_confidence": t, "min_votes": min, "max_votes": max}`.
+    public static func adaptive(targetConfidence: Double, minVotes: Int, maxVotes: Int, spotCheckRate: Double = 0,
+                                verifierRewardMicroUSDT: Int64) -> VerificationPolicy {
+        VerificationPolicy(verifiers: maxVotes, quorum: minVotes, spotCheckRate: spotCheckRate, verifierRewardMicroUSDT: verifierRewardMicroUSDT,
+                           mode: .adaptive, targetConfidence: targetConfidence)
+    }
+
+    public var minVotes: Int { quorum }
+    public var maxVotes: Int { verifiers }
 
     public static let maxVerifiers = 15
 
     public func validate() throws(WorkhiveError) {
+        if mode == .adaptive {
+            guard (1...Self.maxVerifiers).contains(maxVotes) else {
+                throw .invalid("verification.max_votes must be between 1 and \(Self.maxVerifiers)")
+            }
+            guard (1...maxVotes).contains(minVotes) else {
+                throw .invalid("verification.min_votes must be between 1 and max_votes (\(maxVotes))")
+            }
+            guard targetConfidence.isFinite, targetConfidence > 0.5, targetConfidence < 1 else {
+                throw .invalid("verification.target_confidence must be above 0.5 and below 1")
+            }
+        }
         guard (0...Self.maxVerifiers).contains(verifiers) else {
             throw .invalid("verification.verifiers must be between 0 and \(Self.maxVerifiers)")
         }
@@ -47,6 +83,12 @@ public struct VerificationPolicy: Sendable, Equatable, Codable {
         }
         guard spotCheckRate.isFinite, (0...1).contains(spotCheckRate) else {
             throw .invalid("verification.spot_check_rate must be between 0 and 1")
+        }
+        if let spotCheckMaxRate {
+            guard spotCheckMaxRate.isFinite, (spotCheckRate...1).contains(spotCheckMaxRate) else {
+                throw .invalid("verification.spot_check_max_rate must be between spot_check_rate and 1")
+            }
+            guard verifiers > 0 else { throw .invalid("verification.spot_check_max_rate needs verifiers") }
         }
         guard verifierRewardMicroUSDT >= 0 else {
             throw .invalid("verification.verifier_reward_micro_usdt must not be negative")
@@ -75,6 +117,10 @@ public struct TaskSpec: Sendable, Equatable {
     public var priority: Int
     public var visibility: Visibility
     public var verification: VerificationPolicy
+    /// A gold task: the result the requester knows to be right (canonical JSON). A submission whose
+    /// result equals it deserves approval and any other deserves rejection, whatever the votes say;
+    /// the votes and the submission then teach reputations with certainty. Never shown to workers.
+    public var goldResultJSON: String? = nil
 
     public init(
         taskType: String, title: String, instructions: String, payloadJSON: String,

@@ -93,10 +93,7 @@ public final class EventHub: Sendable {
             s.nextID += 1
             return s.nextID
         }
-        let timer = Task {
-            try? await Task.sleep(for: .seconds(timeoutSeconds))
-            self.wake(taskType, id)
-        }
+        var timer: Task<Void, Never>?
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { s -> Bool in
@@ -104,12 +101,18 @@ public final class EventHub: Sendable {
                     s.work[taskType, default: WorkSignal()].waiters.append(Waiter(id: id, continuation: c, matches: matching))
                     return false
                 }
-                if now { c.resume() }
+                if now { return c.resume() }
+                // The timer starts only once the waiter is registered: a short timeout firing before
+                // that would find nobody to wake, and the wait would never end.
+                timer = Task {
+                    try? await Task.sleep(for: .seconds(timeoutSeconds))
+                    self.wake(taskType, id)
+                }
             }
         } onCancel: {
             self.wake(taskType, id)
         }
-        timer.cancel()
+        timer?.cancel()
     }
 
     private func wake(_ taskType: String, _ id: Int) {

@@ -21,11 +21,14 @@ extension Marketplace {
         }
     }
 
-    /// Creates a worker under an owner, with its earnings account and an API key shown once.
-    public func createWorker(_ principal: Principal, name: String, kind: WorkerKind, capabilities: [String]) async throws -> Credentials<WorkerView> {
+    /// Creates a worker under an owner, with its earnings account and an API key shown once. An agent
+    /// may declare its model family, so that verification panels avoid stacking one family's votes.
+    public func createWorker(_ principal: Principal, name: String, kind: WorkerKind, capabilities: [String],
+                             modelFamily: String? = nil) async throws -> Credentials<WorkerView> {
         guard case .owner(let owner, _) = principal else { throw WorkhiveError.forbidden("only an owner key can create workers") }
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 100 else { throw WorkhiveError.invalid("name must be 1-100 characters") }
+        let modelFamily = try TrustPolicy.validModelFamily(modelFamily, kind: kind)
         let caps = try Capabilities(capabilities)
         let now = self.now()
         let secret = newSecret()
@@ -33,13 +36,13 @@ extension Marketplace {
             let account = AccountID(try await tx.insert(
                 "INSERT INTO accounts (kind, owner_id, created_at) VALUES ('earnings', ?, ?)", owner, now))
             let worker = WorkerID(try await tx.insert(
-                "INSERT INTO workers (owner_id, name, kind, capabilities, earnings_account_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                owner, name, kind.rawValue, caps.canonical, account, now))
+                "INSERT INTO workers (owner_id, name, kind, capabilities, earnings_account_id, created_at, model_family) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                owner, name, kind.rawValue, caps.canonical, account, now, modelFamily))
             try await tx.execute("UPDATE accounts SET worker_id = ? WHERE id = ?", worker, account)
             let key = try await Self.insertKey(tx, owner: owner, worker: worker, secret: secret, now: now)
             return Credentials(apiKey: key, subject: WorkerView(
                 id: worker, ownerId: owner, name: name, kind: kind, capabilities: caps.names, status: .offline,
-                suspended: false, lastHeartbeatAtMillis: nil, createdAtMillis: now))
+                suspended: false, lastHeartbeatAtMillis: nil, createdAtMillis: now, modelFamily: modelFamily))
         }
     }
 
@@ -146,7 +149,7 @@ extension Marketplace {
 
     static let workerColumns = """
         id, owner_id, name, kind, capabilities, status, suspended, last_heartbeat_at, created_at, master_worker_id, paused, removed_at,
-        wallet_address
+        wallet_address, model_family
         """
 
     static func workerView(_ r: SQLRow) -> WorkerView {
@@ -154,7 +157,8 @@ extension Marketplace {
             id: r.id(0), ownerId: r.id(1), name: r.text(2), kind: WorkerKind(rawValue: r.text(3)) ?? .agent,
             capabilities: Capabilities(canonical: r.text(4)).names, status: WorkerStatus(rawValue: r.text(5)) ?? .offline,
             suspended: r.bool(6), lastHeartbeatAtMillis: r.optionalInt(7), createdAtMillis: r.int(8),
-            masterWorkerId: r.optionalID(9), paused: r.bool(10), removedAtMillis: r.optionalInt(11), walletAddress: r.optionalText(12))
+            masterWorkerId: r.optionalID(9), paused: r.bool(10), removedAtMillis: r.optionalInt(11), walletAddress: r.optionalText(12),
+            modelFamily: r.optionalText(13))
     }
 
     static func insertKey(_ tx: any SQLExecutor, owner: OwnerID, worker: WorkerID?, secret: String, now: Int64) async throws -> String {

@@ -3,7 +3,10 @@ import WorkhiveCore
 extension Marketplace {
     /// Claims the best open task of `taskType` whose required capabilities the worker has (priority,
     /// then age) and leases it. Verification slots are never given to the submitter's owner, a worker
-    /// never gets two slots of one submission, and human-only slots go to humans only.
+    /// never gets two slots of one submission, human-only slots go to humans only, and a verifier
+    /// quarantined on a task type gets no slot reviewing that type. For a while after a slot opens,
+    /// it is not given to a worker whose owner or model family is already on that submission's panel.
+    /// Gold tasks are mixed in at the trust policy's gold rate.
     /// One statement picks and leases the task, so two workers can never get the same one.
     public func claim(_ principal: Principal, taskType: String, capabilities: [String]? = nil) async throws -> ClaimView? {
         let (worker, owner, kind) = try principal.requireWorker(for: "claim")
@@ -15,10 +18,17 @@ extension Marketplace {
             throw WorkhiveError.forbidden("capabilities \(caps.names) are not all registered for this worker (\(registered.names))")
         }
         let now = self.now()
+        // Gold tasks (known answers) are mixed in at the trust policy's rate: this claim looks for one
+        // first with that chance, and otherwise takes only ordinary work. Slots are never gold.
+        let goldFilters = taskType == TaskType.verify ? [""]
+            : random.nextUnit() < trust.goldRate ? ["AND t.gold_result IS NOT NULL", "AND t.gold_result IS NULL"] : ["AND t.gold_result IS NULL"]
+        let panelCutoff = now - Int64(trust.panelDiversitySeconds * 1000)
         let claimed = try await transact { tx, _ -> (SQLRow, SQLRow?)? in
             // A claim id names the task and the attempt (attempts stay below 128), so ids grow with
             // task ids and their unique index is appended to rather than written at random places.
-            let claimed = try await tx.queryOne("""
+            var claimed: SQLRow?
+            for goldFilter in goldFilters where claimed == nil {
+            claimed = try await tx.queryOne("""
                 UPDATE tasks SET state = 'claimed', claim_id = id * 128 + attempts + 1, worker_id = ?, claimed_at = ?,
                     lease_expires_at = ? + lease_seconds * 1000, attempts = attempts + 1, expiring_notified = 0, updated_at = ?
                 WHERE id = (
@@ -31,13 +41,23 @@ extension Marketplace {
                       AND (t.fleet_master_id IS NULL OR (t.fleet_master_id = ? AND (t.assignee_id IS NULL OR t.assignee_id = ?)))
                       AND (t.submission_id IS NULL OR NOT EXISTS (
                           SELECT 1 FROM tasks s WHERE s.submission_id = t.submission_id AND s.worker_id = ?))
+                      AND (t.reviewed_type IS NULL OR NOT EXISTS (
+                          SELECT 1 FROM reputations r WHERE r.worker_id = ? AND r.role = 'verifier' AND r.task_type = t.reviewed_type
+                            AND r.quarantined_at IS NOT NULL))
+                      AND (t.submission_id IS NULL OR t.created_at <= ? OR NOT EXISTS (
+                          SELECT 1 FROM tasks s JOIN workers sw ON sw.id = s.worker_id
+                          WHERE s.submission_id = t.submission_id AND s.state IN ('claimed', 'done')
+                            AND (sw.owner_id = ? OR (? <> '' AND sw.model_family = ?))))
+                      \(goldFilter)
                     ORDER BY t.priority DESC, t.id
                     LIMIT 1 \(tx.dialect.skipLocked))
                   AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = ? AND (w.suspended = 1 OR w.paused = 1))
                 RETURNING id, lease_expires_at, attempts, claim_id
                 """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
                       .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
-                      worker.sqlValue, worker.sqlValue])
+                      worker.sqlValue, worker.sqlValue, .integer(panelCutoff), owner.sqlValue,
+                      .text(facts.modelFamily ?? ""), .text(facts.modelFamily ?? ""), worker.sqlValue])
+            }
             // A principal authenticated before its worker was suspended (a long poll, say) claims nothing.
             if claimed == nil, let row = try await tx.queryOne("SELECT suspended FROM workers WHERE id = ? AND (suspended = 1 OR paused = 1)", worker) {
                 throw WorkhiveError(.workerSuspended, row.bool(0) ? "this worker is suspended" : "this sub-agent is paused by its master")

@@ -9,17 +9,19 @@ struct WorkerFacts: Sendable {
     let earnings: AccountID
     /// A sub-agent's master; a worker never changes fleets.
     let master: WorkerID?
+    /// The model family an agent declared (panels avoid stacking one family), or nil.
+    var modelFamily: String? = nil
 }
 
 extension Marketplace {
     func workerFacts(_ id: WorkerID, _ tx: (any SQLExecutor)? = nil) async throws -> WorkerFacts {
         if let known = directory.withLock({ $0.workers[id] }) { return known }
-        let sql = "SELECT owner_id, kind, capabilities, earnings_account_id, master_worker_id FROM workers WHERE id = ?"
+        let sql = "SELECT owner_id, kind, capabilities, earnings_account_id, master_worker_id, model_family FROM workers WHERE id = ?"
         let row: SQLRow?
         if let tx { row = try await tx.queryOne(sql, id) } else { row = try await read { try await $0.queryOne(sql, id) } }
         guard let row else { throw WorkhiveError.notFound("worker \(id)") }
         let facts = WorkerFacts(owner: row.id(0), kind: WorkerKind(rawValue: row.text(1)) ?? .agent, capabilities: row.text(2), earnings: row.id(3),
-                                master: row.optionalID(4))
+                                master: row.optionalID(4), modelFamily: row.optionalText(5))
         directory.withLock { $0.workers[id] = facts }
         return facts
     }

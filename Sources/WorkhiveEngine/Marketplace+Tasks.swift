@@ -6,7 +6,8 @@ extension Marketplace {
         id, requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds, max_attempts,
         deadline_at, priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state, attempts,
         failure_reason, parent_task_id, submission_id, human_only, created_at, updated_at, claim_id, worker_id,
-        lease_expires_at, escrow_account_id, exclude_owner_id, request_hash, fleet_master_id, assignee_id, delegation_id
+        lease_expires_at, escrow_account_id, exclude_owner_id, request_hash, fleet_master_id, assignee_id, delegation_id,
+        verification_mode, target_confidence, spot_check_max_rate
         """
 
     static let taskColumnCount = taskColumns.split(separator: ",").count
@@ -26,7 +27,9 @@ extension Marketplace {
             payload: StoredJSON.decode(r.text(5)), requiredCapabilities: Capabilities(canonical: r.text(6)).names,
             rewardMicroUSDT: r.int(7), leaseSeconds: Int(r.int(8)), maxAttempts: Int(r.int(9)), deadlineAtMillis: r.optionalInt(10),
             priority: Int(r.int(11)), visibility: Visibility(rawValue: r.text(12)) ?? .public,
-            verification: VerificationPolicyView(verifiers: Int(r.int(13)), quorum: Int(r.int(14)), spotCheckRate: r.double(15), verifierRewardMicroUSDT: r.int(16)),
+            verification: VerificationPolicyView(verifiers: Int(r.int(13)), quorum: Int(r.int(14)), spotCheckRate: r.double(15), verifierRewardMicroUSDT: r.int(16),
+                                                 mode: VerificationMode(rawValue: r.text(34)) ?? .fixed, targetConfidence: r.double(35),
+                                                 spotCheckMaxRate: r.optionalInt(36) == nil ? nil : r.double(36)),
             state: TaskState(rawValue: r.text(17)) ?? .open, attempts: Int(r.int(18)), failureReason: r.optionalText(19),
             parentTaskId: r.optionalID(20), submissionId: r.optionalID(21), humanOnly: r.bool(22),
             createdAtMillis: r.int(23), updatedAtMillis: r.int(24),
@@ -41,7 +44,8 @@ extension Marketplace {
             payload: StoredJSON.decode(spec.payloadJSON), requiredCapabilities: spec.requiredCapabilities.names,
             rewardMicroUSDT: spec.rewardMicroUSDT, leaseSeconds: spec.leaseSeconds, maxAttempts: spec.maxAttempts,
             deadlineAtMillis: spec.deadlineAtMillis, priority: spec.priority, visibility: spec.visibility,
-            verification: VerificationPolicyView(verifiers: v.verifiers, quorum: v.quorum, spotCheckRate: v.spotCheckRate, verifierRewardMicroUSDT: v.verifierRewardMicroUSDT),
+            verification: VerificationPolicyView(verifiers: v.verifiers, quorum: v.quorum, spotCheckRate: v.spotCheckRate, verifierRewardMicroUSDT: v.verifierRewardMicroUSDT,
+                                                 mode: v.mode, targetConfidence: v.targetConfidence, spotCheckMaxRate: v.spotCheckMaxRate),
             state: .open, attempts: 0, failureReason: nil, parentTaskId: nil, submissionId: nil, humanOnly: false,
             createdAtMillis: now, updatedAtMillis: now)
     }
@@ -71,13 +75,15 @@ extension Marketplace {
             let task = TaskID(try await tx.insert("""
                 INSERT INTO tasks (requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds,
                     max_attempts, deadline_at, priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state,
-                    escrow_account_id, escrow_open, idempotency_key, request_hash, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, 1, ?, ?, ?, ?)
+                    escrow_account_id, escrow_open, idempotency_key, request_hash, created_at, updated_at, verification_mode, target_confidence,
+                    spot_check_max_rate, gold_result)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [requester.sqlValue, .text(spec.taskType), .text(spec.title), .text(spec.instructions), .text(spec.payloadJSON),
                       .text(spec.requiredCapabilities.canonical), .integer(spec.rewardMicroUSDT), spec.leaseSeconds.sqlValue,
                       spec.maxAttempts.sqlValue, spec.deadlineAtMillis.sqlValue, spec.priority.sqlValue, .text(spec.visibility.rawValue),
                       v.verifiers.sqlValue, v.quorum.sqlValue, .real(v.spotCheckRate), .integer(v.verifierRewardMicroUSDT),
-                      escrow.sqlValue, idempotencyKey.sqlValue, requestHash.sqlValue, .integer(now), .integer(now)], rows: 1)[0])
+                      escrow.sqlValue, idempotencyKey.sqlValue, requestHash.sqlValue, .integer(now), .integer(now), .text(v.mode.rawValue),
+                      .real(v.targetConfidence), v.spotCheckMaxRate.sqlValue, spec.goldResultJSON.sqlValue], rows: 1)[0])
             var batch = LedgerBatch()
             batch.pending(from: funds, to: escrow, hold, .escrowHold, task: task)
             do {

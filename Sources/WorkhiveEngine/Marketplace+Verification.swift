@@ -38,7 +38,8 @@ extension Marketplace {
                 UPDATE tasks SET state = 'verifying', updated_at = ?
                 WHERE claim_id = ? AND worker_id = ? AND state = 'claimed' AND lease_expires_at > ? AND task_type <> 'verify'
                 RETURNING id, requester_id, title, lease_seconds, priority, visibility, verifiers, quorum, spot_check_rate,
-                          verifier_reward, attempts, required_caps, delegation_id
+                          verifier_reward, attempts, required_caps, delegation_id, verification_mode, target_confidence, task_type,
+                          spot_check_max_rate, gold_result
                 """, now, claim, worker, now) else {
                 if let existing = try await tx.queryOne("SELECT \(Self.submissionColumns) FROM submissions WHERE claim_id = ?", claim) {
                     guard existing.id(2) == worker else { throw WorkhiveError.forbidden("claim \(claim) belongs to another worker") }
@@ -62,18 +63,21 @@ extension Marketplace {
                 }
             }
             let attempt = Int(task.int(10))
+            // A gold task: the verdict this result deserves is known now, and stays the platform's secret.
+            let gold = task.optionalText(17).map { TrustPolicy.goldVerdict(result: resultJSON, known: $0) }
             let submission = SubmissionID(try await tx.insert("""
                 INSERT INTO submissions (task_id, claim_id, worker_id, worker_owner_id, attempt, result, proofs, state, verifiers, quorum,
-                    request_hash, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
-                """, taskID, claim, worker, owner, attempt, resultJSON, proofsJSON, task.int(6), task.int(7), requestHash, now))
+                    request_hash, created_at, gold_verdict)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)
+                """, taskID, claim, worker, owner, attempt, resultJSON, proofsJSON, task.int(6), task.int(7), requestHash, now, gold?.rawValue))
             if !proofs.isEmpty {
                 try await tx.execute(
                     "INSERT INTO submission_proofs (sha256, submission_id) VALUES \(Self.placeholders(rows: Set(proofs).count, columns: 2))",
                     Set(proofs).sorted().flatMap { [SQLValue.text($0), submission.sqlValue] })
             }
             let policy = VerificationPolicy(verifiers: Int(task.int(6)), quorum: Int(task.int(7)), spotCheckRate: task.double(8),
-                                            verifierRewardMicroUSDT: task.int(9))
+                                            verifierRewardMicroUSDT: task.int(9), mode: VerificationMode(rawValue: task.text(13)) ?? .fixed,
+                                            targetConfidence: task.double(14))
             var view = SubmissionView(id: submission, taskId: taskID, workerId: worker, attempt: attempt, state: "pending", approvals: 0,
                                       rejections: 0, result: result, proofs: proofs, createdAtMillis: now, decidedAtMillis: nil)
             if let delegation: DelegationID = task.optionalID(12) {
@@ -83,30 +87,29 @@ extension Marketplace {
                 return view
             }
             if policy.verifiers == 0 {
-                try await self.settle(taskID, submission: submission, decided: .approved, outcome: .approved, submitter: worker, tx, events, now: now)
-                view.state = Outcome.approved.rawValue
+                let outcome = gold ?? .approved
+                if let gold {
+                    try await self.recordEvidence([(worker: worker, q: gold == .approved ? 1 : 0)], role: .worker, taskType: task.text(15), tx, now: now)
+                }
+                try await self.settle(taskID, submission: submission, decided: outcome, outcome: outcome, submitter: worker, tx, events, now: now)
+                view.state = outcome.rawValue
                 view.decidedAtMillis = now
                 return view
             }
-            // Slots require what the work required: a verifier must be able to judge the work.
-            let slots = verificationSlots(policy: policy, draw: draw)
-            let requiredCaps = task.text(11)
-            var binds: [SQLValue] = []
-            for humanOnly in slots {
-                binds += [task.values[1], .text(requiredCaps), .integer(policy.verifierRewardMicroUSDT), task.values[3], task.values[4],
-                          task.values[5], taskID.sqlValue, submission.sqlValue, humanOnly.sqlValue, owner.sqlValue, .integer(now), .integer(now)]
+            // Slots require what the work required: a verifier must be able to judge the work. Fixed
+            // k-of-n opens all n at once; adaptive opens min_votes and more one at a time as needed.
+            var slotPolicy = policy
+            if let maxRate = task.optionalInt(16) == nil ? nil : task.double(16) {
+                // Trust-adaptive spot checks: the submitter's record on this type sets the rate.
+                let record = try await self.reputations(of: [worker], role: .worker, taskType: task.text(15), tx)[worker] ?? self.trust.prior
+                slotPolicy.spotCheckRate = self.trust.spotCheckRate(submitter: record, minRate: policy.spotCheckRate, maxRate: maxRate)
             }
-            let row = "(?, 'verify', '', '', '{}', ?, ?, ?, 100, ?, ?, 0, 0, 0, 0, 'open', ?, ?, ?, ?, ?, ?)"
-            let inserted = try await tx.insert("""
-                INSERT INTO tasks (requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds, max_attempts,
-                    priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state, parent_task_id, submission_id,
-                    human_only, exclude_owner_id, created_at, updated_at)
-                VALUES \(Array(repeating: row, count: slots.count).joined(separator: ", "))
-                """, binds, rows: slots.count)
-            for (slot, humanOnly) in zip(inserted, slots) {
-                events.append(.taskAvailable(.init(task: TaskID(slot), taskType: TaskType.verify, requiredCapabilities: requiredCaps,
-                                                   rewardMicroUSDT: policy.verifierRewardMicroUSDT, humanOnly: humanOnly, excludedOwner: owner)))
-            }
+            var slots = verificationSlots(policy: slotPolicy, draw: draw)
+            if policy.mode == .adaptive { slots = Array(slots.prefix(policy.minVotes)) }
+            let template = SlotTemplate(requester: task.values[1], requiredCaps: task.text(11), reward: policy.verifierRewardMicroUSDT,
+                                        leaseSeconds: task.values[3], priority: task.values[4], visibility: task.values[5], parent: taskID,
+                                        submission: submission, excludeOwner: owner, reviewedType: task.text(15))
+            try await self.openSlots(template, humanOnly: slots, tx, events, now: now)
             return view
         }
     }
@@ -145,15 +148,51 @@ extension Marketplace {
             let approve = verdict == .approve ? 1 : 0
             let tally = try await tx.queryOne("""
                 UPDATE submissions SET approvals = approvals + ?, rejections = rejections + ? WHERE id = ?
-                RETURNING state, approvals, rejections, worker_id, verifiers, quorum
+                RETURNING state, approvals, rejections, worker_id, verifiers, quorum, worker_owner_id, gold_verdict
                 """, approve, 1 - approve, submission)!
+            let gold = tally.optionalText(7).flatMap(Outcome.init(rawValue:))
+            let work = try await tx.queryOne("""
+                SELECT verification_mode, target_confidence, task_type, requester_id, required_caps, verifier_reward, lease_seconds,
+                       priority, visibility
+                FROM tasks WHERE id = ?
+                """, parent)!
+            let reviewedType = work.text(2)
             var outcome = Outcome(rawValue: tally.text(0))
             var decidedNow: Outcome?
             if outcome == nil {
-                decidedNow = Consensus.decide(
-                    approvals: Int(tally.int(1)), rejections: Int(tally.int(2)),
-                    policy: VerificationPolicy(verifiers: Int(tally.int(4)), quorum: Int(tally.int(5)), spotCheckRate: 0, verifierRewardMicroUSDT: 0))
+                let verifiers = Int(tally.int(4)), quorum = Int(tally.int(5))
+                if VerificationMode(rawValue: work.text(0)) == .adaptive {
+                    let votes = try await self.weightedVotes(of: submission, reviewedType: reviewedType, tx).map(\.vote)
+                    switch AdaptiveConsensus.step(votes, minVotes: quorum, maxVotes: verifiers, targetConfidence: work.double(1),
+                                                  approvePrior: self.trust.approvePrior) {
+                    case .decided(let o, _): decidedNow = o
+                    case .needMoreVotes:
+                        // One more slot when none is open or held and the maximum is not reached.
+                        let slots = try await tx.queryOne("""
+                            SELECT COUNT(*), COALESCE(SUM(CASE WHEN state IN ('open','claimed') THEN 1 ELSE 0 END), 0)
+                            FROM tasks WHERE submission_id = ?
+                            """, submission)!
+                        if slots.int(1) == 0 && slots.int(0) < Int64(verifiers) {
+                            let template = SlotTemplate(requester: work.values[3], requiredCaps: work.text(4), reward: work.int(5),
+                                                        leaseSeconds: work.values[6], priority: work.values[7], visibility: work.values[8],
+                                                        parent: parent, submission: submission, excludeOwner: tally.id(6), reviewedType: reviewedType)
+                            try await self.openSlots(template, humanOnly: [false], tx, events, now: now)
+                        }
+                    }
+                } else {
+                    decidedNow = Consensus.decide(
+                        approvals: Int(tally.int(1)), rejections: Int(tally.int(2)),
+                        policy: VerificationPolicy(verifiers: verifiers, quorum: quorum, spotCheckRate: 0, verifierRewardMicroUSDT: 0))
+                }
+                // A gold task's submission gets the verdict it deserves once the votes are in, whatever they say.
+                if decidedNow != nil, let gold { decidedNow = gold }
                 outcome = decidedNow
+                if let decidedNow {
+                    let pApprove = try await self.recordVerdict(submission, submitter: tally.id(3), reviewedType: reviewedType, truth: gold, tx, now: now)
+                    try await tx.execute("UPDATE submissions SET confidence = ? WHERE id = ?", decidedNow == .approved ? pApprove : 1 - pApprove, submission)
+                }
+            } else {
+                try await self.recordLateVote(submission, verifier: verifier, reviewedType: reviewedType, truth: gold, tx, now: now)
             }
             if let outcome {
                 try await self.settle(parent, submission: submission, decided: decidedNow, outcome: outcome, submitter: tally.id(3),

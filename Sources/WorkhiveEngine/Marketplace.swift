@@ -21,6 +21,8 @@ public struct MarketplaceConfiguration: Sendable {
     public var expiringLeaseFraction = 0.2
     /// Payout addresses, network choice, automatic payouts and batching (Marketplace+Payouts.swift).
     public var payouts = PayoutConfiguration()
+    /// Reputation prior, vote weighting and verifier quarantine (Marketplace+Trust.swift).
+    public var trust = TrustPolicy()
 
     public init(blobDirectory: String) { self.blobDirectory = blobDirectory }
 }

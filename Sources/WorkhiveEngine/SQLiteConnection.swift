@@ -36,6 +36,12 @@ final class SQLiteConnection: SQLExecutor, @unchecked Sendable {
         sqlite3_close_v2(handle)
     }
 
+    /// Calls `hook` with `context` and the WAL's size in pages after each commit (nil removes it).
+    func setWALHook(_ hook: (@convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<CChar>?, Int32) -> Int32)?,
+                    context: UnsafeMutableRawPointer?) {
+        sqlite3_wal_hook(handle, hook, context)
+    }
+
     /// Runs one or more statements without results (pragmas, DDL, BEGIN/COMMIT).
     func exec(_ sql: String) throws {
         var errorMessage: UnsafeMutablePointer<CChar>?

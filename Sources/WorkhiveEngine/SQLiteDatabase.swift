@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import Synchronization
 import WorkhiveCore
@@ -35,6 +36,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
             PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA mmap_size=268435456;
             """)
         checkpointer = try Checkpointer(path: path)
+        writer.setWALHook(Checkpointer.walHook, context: Unmanaged.passUnretained(checkpointer).toOpaque())
         loop = Task.detached { [unowned self] in await self.runWriter() }
     }
 
@@ -74,6 +76,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         }
         waiter?.resume()
         await loop?.value
+        writer.setWALHook(nil, context: nil)
         checkpointer.stop()
         try? writer.exec("PRAGMA wal_checkpoint(TRUNCATE)")
     }
@@ -248,18 +251,32 @@ private final class Job<T: Sendable>: WriteJob, @unchecked Sendable {
 }
 
 /// Copies the WAL back into the database file from its own thread and connection, so the writer
-/// never stalls on a checkpoint's copying and fsync (autocheckpoint is off on the writer).
+/// never stalls on a checkpoint's copying and fsync (autocheckpoint is off on the writer). The
+/// writer's WAL hook wakes it once the WAL has grown past `pages`; an idle database costs nothing.
 private final class Checkpointer: @unchecked Sendable {
     private let connection: SQLiteConnection
-    private let stopped = Mutex(false)
+    private let state = Mutex((stopped: false, requested: false))
+    private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
+    /// SQLite's own autocheckpoint size: about 4 MiB of WAL at the default page size.
+    private let pages: Int32 = 1000
+
+    static let walHook: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<CChar>?, Int32) -> Int32 = { context, _, _, pages in
+        Unmanaged<Checkpointer>.fromOpaque(context!).takeUnretainedValue().walGrew(to: pages)
+        return SQLITE_OK
+    }
 
     init(path: String) throws {
         connection = try SQLiteConnection(path: path)
         let thread = Thread { [self] in
-            while !stopped.withLock({ $0 }) {
+            while true {
+                wake.wait()
+                let stopped = state.withLock { s in
+                    s.requested = false
+                    return s.stopped
+                }
+                if stopped { break }
                 _ = try? connection.exec("PRAGMA wal_checkpoint(PASSIVE)")
-                Thread.sleep(forTimeInterval: 0.1)
             }
             done.signal()
         }
@@ -267,8 +284,19 @@ private final class Checkpointer: @unchecked Sendable {
         thread.start()
     }
 
+    /// Called by the writer after each commit; signals at most once per checkpoint run.
+    private func walGrew(to walPages: Int32) {
+        guard walPages >= pages else { return }
+        let signal = state.withLock { s in
+            defer { s.requested = true }
+            return !s.requested
+        }
+        if signal { wake.signal() }
+    }
+
     func stop() {
-        stopped.withLock { $0 = true }
+        state.withLock { $0.stopped = true }
+        wake.signal()
         done.wait()
     }
 }

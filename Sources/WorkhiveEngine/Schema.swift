@@ -217,5 +217,6 @@ enum Schema {
         webLogins,
         payouts,  // version 3
         fleets,  // version 4
+        trust,  // version 5
     ]
 }

@@ -25,6 +25,8 @@ public struct WorkerView: Sendable, Codable, Equatable {
     public var paused: Bool = false
     public var removedAtMillis: Int64? = nil
     public var walletAddress: String? = nil
+    /// An agent's declared model family (see panels in docs/api.md, "Trust").
+    public var modelFamily: String? = nil
 }
 
 /// A credential shown once: only its hash is stored.
@@ -33,11 +35,35 @@ public struct Credentials<Subject: Sendable & Codable & Equatable>: Sendable, Co
     public var subject: Subject
 }
 
+/// Fixed: `verifiers` (n) and `quorum` (k). Adaptive: `min_votes`..`max_votes` (stored as quorum and
+/// verifiers) until `target_confidence`.
 public struct VerificationPolicyView: Sendable, Codable, Equatable {
     public var verifiers: Int
     public var quorum: Int
     public var spotCheckRate: Double
     public var verifierRewardMicroUSDT: Int64
+    public var mode: VerificationMode = .fixed
+    public var targetConfidence: Double? = nil
+    public var minVotes: Int? = nil
+    public var maxVotes: Int? = nil
+    /// Trust-adaptive spot checks: the rate for new or doubtful submitters (`spot_check_rate` is the
+    /// rate for proven ones).
+    public var spotCheckMaxRate: Double? = nil
+
+    public init(verifiers: Int, quorum: Int, spotCheckRate: Double, verifierRewardMicroUSDT: Int64, mode: VerificationMode = .fixed,
+                targetConfidence: Double = 0, spotCheckMaxRate: Double? = nil) {
+        self.verifiers = verifiers
+        self.quorum = quorum
+        self.spotCheckRate = spotCheckRate
+        self.verifierRewardMicroUSDT = verifierRewardMicroUSDT
+        self.mode = mode
+        self.spotCheckMaxRate = spotCheckMaxRate
+        if mode == .adaptive {
+            self.targetConfidence = targetConfidence
+            self.minVotes = quorum
+            self.maxVotes = verifiers
+        }
+    }
 }
 
 public struct TaskView: Sendable, Codable, Equatable {

@@ -37,7 +37,8 @@ struct APIRoutes {
         v1.post("workers") { request, context in
             let p = try context.requirePrincipal()
             let body = try await JSONBody.decode(CreateWorkerRequest.self, from: request)
-            return try JSONBody.response(try await m.createWorker(p, name: body.name, kind: body.kind, capabilities: body.capabilities ?? []), status: .created)
+            return try JSONBody.response(try await m.createWorker(p, name: body.name, kind: body.kind, capabilities: body.capabilities ?? [],
+                                                                    modelFamily: body.modelFamily), status: .created)
         }
         v1.get("workers") { _, context in
             try JSONBody.response(WorkerList(workers: try await m.workers(try context.requirePrincipal())))
@@ -49,6 +50,9 @@ struct APIRoutes {
         }
         v1.get("workers/:id") { _, context in
             try JSONBody.response(try await m.worker(try context.requirePrincipal(), id: try context.id("id")))
+        }
+        v1.get("workers/:id/reputation") { _, context in
+            try JSONBody.response(try await m.reputation(try context.requirePrincipal(), worker: try context.id("id")))
         }
         v1.post("admin/workers/:id/suspend") { _, context in
             try JSONBody.response(try await m.setSuspended(try context.requirePrincipal(), worker: try context.id("id"), suspended: true))

@@ -1,4 +1,5 @@
 import Foundation
+import WorkhiveChains
 import WorkhiveCore
 import WorkhiveEngine
 
@@ -59,6 +60,57 @@ enum Display {
         case .networkFee: "Network fee"
         case .payoutRefund: "Payout refunded"
         }
+    }
+
+    /// A payout's state as its worker reads it.
+    static func payoutState(_ state: PayoutState) -> String {
+        switch state {
+        case .queued: "Queued"
+        case .signed: "Signed"
+        case .broadcast: "Sent to the network"
+        case .confirmed: "Confirmed"
+        case .failed: "Failed, refunded"
+        }
+    }
+
+    /// The class of a payout state's badge: pending states read like pending work.
+    static func payoutStateClass(_ state: PayoutState) -> String {
+        switch state {
+        case .queued, .signed, .broadcast: "pending"
+        case .confirmed: "approved"
+        case .failed: "failed"
+        }
+    }
+
+    /// "BNB Smart Chain (BEP-20)"; an unknown name as it is.
+    static func network(_ name: String) -> String { PayoutNetwork(rawValue: name)?.displayName ?? name }
+
+    /// "TRC-20", "BEP-20", "Arbitrum", "TON": short enough for a button or a table cell.
+    static func networkShort(_ network: PayoutNetwork) -> String {
+        switch network {
+        case .trc20: "TRC-20"
+        case .bep20: "BEP-20"
+        case .arbitrum: "Arbitrum"
+        case .ton: "TON"
+        }
+    }
+
+    /// An engine sentence about a worker's payout ("the worker has no ton address; bep20 is the
+    /// cheapest…") as said to that worker: "you", the networks' short names, and a capital letter.
+    static func payoutReason(_ reason: String) -> String {
+        var text = reason
+        for (engine, person) in [("the worker has", "you have"), ("the worker prefers", "you prefer"), ("the worker asked", "you asked")] {
+            text = text.replacingOccurrences(of: engine, with: person)
+        }
+        for network in PayoutNetwork.allCases {
+            text = text.replacingOccurrences(of: "\\b\(network.rawValue)\\b", with: networkShort(network), options: .regularExpression)
+        }
+        return WebInput.sentence(text)
+    }
+
+    /// "0x5aAe…BeAed": the ends of a long address or hash, for narrow screens (the full text goes in a title).
+    static func shortened(_ text: String, keep: Int = 6) -> String {
+        text.count <= keep * 2 + 3 ? text : String(text.prefix(keep)) + "…" + String(text.suffix(keep))
     }
 
     /// A paragraph list from plain text (blank lines separate paragraphs).

@@ -26,8 +26,13 @@ struct FormField {
         self.autocomplete = autocomplete
         self.inputmode = inputmode
         self.isTextarea = textarea
+        describedBy = Self.describedBy(name, hint: hint, error: error)
+    }
+
+    /// The aria-describedby of a control named `name`: the ids of its hint and error paragraphs, if any.
+    static func describedBy(_ name: String, hint: String?, error: String?) -> String? {
         let ids = [hint == nil ? nil : "\(name)-hint", error == nil ? nil : "\(name)-error"].compactMap { $0 }
-        describedBy = ids.isEmpty ? nil : ids.joined(separator: " ")
+        return ids.isEmpty ? nil : ids.joined(separator: " ")
     }
 }
 

@@ -59,6 +59,9 @@ extension WebApp {
         "posted": "Your task is posted and its escrow is held.",
         "cancelled": "The task is cancelled and its escrow returned to your balance.",
         "deposited": "Your balance has been credited.",
+        "address-saved": "Your payout address is saved.",
+        "address-removed": "The payout address is removed. Payouts already queued still go to the address they were queued with.",
+        "preference-saved": "Your network preference is saved.",
         "suspended": "The worker is suspended.",
         "unsuspended": "The worker may work again.",
     ]

@@ -73,6 +73,11 @@ public struct WebApp: Sendable {
 
         on(.get, "/wallet", walletPage)
         on(.post, "/wallet/deposit", deposit)
+        on(.get, "/wallet/progress", walletProgress)
+        on(.post, "/wallet/withdraw", withdraw)
+        on(.post, "/wallet/preference", setPayoutPreference)
+        on(.post, "/wallet/addresses/:network", setPayoutAddress)
+        on(.post, "/wallet/addresses/:network/remove", removePayoutAddress)
 
         on(.get, "/tasks", tasksPage)
         on(.get, "/tasks/new", newTaskPage)

@@ -32,7 +32,7 @@ struct Serve: AsyncParsableCommand {
         configuration.rateLimitPerSecond = rateLimit
         configuration.rateLimitBurst = max(1, rateLimit * 2)
         configuration.allowSignup = !closedSignup
-        configuration.payoutDispatcher = await payouts.dispatcher(for: market)
+        configuration.payoutDispatcher = try await payouts.dispatcher(for: market, dataDir: database.dataDir)
         if !a2aSkills.isEmpty { configuration.a2a.skills = a2aSkills.map { A2AConfiguration.Skill(taskType: $0) } }
         let adminNote = try await ensureAdmin(market)
         let app = buildApplication(configuration, marketplace: market) { actualPort in

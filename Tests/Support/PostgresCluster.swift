@@ -35,12 +35,11 @@ public actor PostgresCluster {
         public init(description: String) { self.description = description }
     }
 
-    private var port: Int?
-    private var databases = 0
+    private var starting: Task<Int, any Error>?
 
     /// The URL of a new, empty database on the cluster.
     public func freshDatabaseURL() async throws -> String {
-        let port = try start()
+        let port = try await start()
         databases += 1
         let name = "t\(ProcessInfo.processInfo.processIdentifier)_\(databases)"
         // Over the wire, not by running psql: a blocking child process would hold one of the few
@@ -49,13 +48,25 @@ public actor PostgresCluster {
         return "postgres://postgres@127.0.0.1:\(port)/\(name)?sslmode=disable"
     }
 
-    /// The URL of the cluster's default database, for tests that share one database between servers.
-    public func serverURL() throws -> String {
-        "postgres://postgres@127.0.0.1:\(try start())/postgres?sslmode=disable"
+    private var databases = 0
+
+    /// Starts the cluster once; callers arriving meanwhile wait for the same start.
+    private func start() async throws -> Int {
+        if let starting { return try await starting.value }
+        let task = Task { try await Self.offThread(Self.initAndStart) }
+        starting = task
+        return try await task.value
     }
 
-    private func start() throws -> Int {
-        if let port { return port }
+    /// initdb and pg_ctl take seconds: they run on a thread of their own, not on one of the few
+    /// threads that every concurrent test's tasks share.
+    private static func offThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
+        }
+    }
+
+    private static func initAndStart() throws -> Int {
         guard let bin = Self.binDirectory else {
             throw Unavailable(description: "PostgreSQL is required (CI is set) but initdb was not found under /usr/lib/postgresql; install postgresql-15")
         }
@@ -69,7 +80,6 @@ public actor PostgresCluster {
         let options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=800 -c shared_buffers=128MB"
         try Self.runAsOwner(bin + "/pg_ctl", ["-D", directory + "/data", "-o", options, "-l", directory + "/server.log", "-w", "start"])
         Cleanup.register(pgctl: bin + "/pg_ctl", directory: directory)
-        self.port = port
         return port
     }
 
@@ -88,12 +98,24 @@ public actor PostgresCluster {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-run-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let command = ([program] + arguments).map(shellQuoted).joined(separator: " ") + " </dev/null >\(shellQuoted(outputPath)) 2>&1"
+        closeOnExec()
         let status = system(command)
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         guard status == 0 else {
             throw Unavailable(description: "\(program) \(arguments.joined(separator: " ")) failed (\(status)): \(text)")
         }
         return text
+    }
+
+    /// Marks every open descriptor close-on-exec, so the server pg_ctl starts does not inherit the
+    /// sockets of tests running meanwhile (NIO's among them). An inherited socket stays open after
+    /// the test closes it: its peer never sees the end of the connection, and waits for ever.
+    static func closeOnExec() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for fd in names.compactMap(Int32.init) where fd > 2 {
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 
     static func shellQuoted(_ word: String) -> String {

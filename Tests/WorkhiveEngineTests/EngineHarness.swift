@@ -24,7 +24,7 @@ struct EngineHarness {
         }
     }
 
-    static func make(_ engine: TestEngine = .sqlite, fees: FeePolicy = FeePolicy(), seed: UInt64 = 42) async throws -> EngineHarness {
+    static func make(_ engine: TestEngine = .sqlite, fees: FeePolicy = FeePolicy(), trust: TrustPolicy = TrustPolicy(), seed: UInt64 = 42) async throws -> EngineHarness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let location: DatabaseLocation = switch engine {
@@ -34,6 +34,7 @@ struct EngineHarness {
         let db = try location.open()
         var configuration = MarketplaceConfiguration(blobDirectory: directory + "/blobs")
         configuration.fees = fees
+        configuration.trust = trust
         let clock = ManualClock()
         let market = try await Marketplace.open(database: db, configuration: configuration, clock: clock, random: SeededRandom(seed: seed))
         return EngineHarness(market: market, clock: clock, directory: directory, location: location)

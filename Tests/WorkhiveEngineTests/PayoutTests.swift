@@ -199,4 +199,34 @@ import WorkhiveTestSupport
         #expect(audit.problems.contains { $0.contains("payout \(p.id) is failed") })
         #expect(audit.problems.contains { $0.contains("payouts_in_flight holds 5000000 but the payouts say 0") })
     }
+
+    @Test(arguments: TestEngine.available) func theOverviewCountsPayoutsByNetworkAndStateForAdminsOnly(engine: TestEngine) async throws {
+        let rig = try await PayoutRig.make(engine) { $0.maxAttempts = 1 }
+        let h = rig.h, m = rig.market
+        let w = try await rig.worker("w", earned: 50_000_000)
+        try await rig.setAddress(w, .bep20, TestAddresses.evm(1))
+        try await rig.setAddress(w, .ton, TestAddresses.ton)
+        let confirmed = try await rig.withdraw(w, 10_000_000, network: .bep20)
+        try await rig.drain()
+        await rig.devnet.inject(.revertNextTransaction, on: .ton)
+        let failed = try await rig.withdraw(w, 5_000_000, network: .ton)
+        try await rig.drain()
+        let queued = try await rig.withdraw(w, 3_000_000, network: .bep20)
+
+        let admin = try await h.admin()
+        let o = try await m.payoutOverview(admin, recentLimit: 2)
+        #expect(o.groups.map { "\($0.network)/\($0.state.rawValue)=\($0.count)" } == ["bep20/queued=1", "bep20/confirmed=1", "ton/failed=1"])
+        #expect(o.count(.confirmed) == 1 && o.count(.queued, on: "bep20") == 1 && o.count(.queued, on: "ton") == 0)
+        #expect(o.inFlightMicroUSDT == 3_000_000)
+        #expect(o.paidOutMicroUSDT == confirmed.sentMicroUSDT && o.networkFeesMicroUSDT == confirmed.feeMicroUSDT)
+        #expect(o.refundedMicroUSDT == 5_000_000)
+        #expect(o.recent.map(\.id) == [queued.id, failed.id])
+        #expect(try await rig.payout(failed.id).state == .failed)
+        // The sums agree with the ledger's payout accounts.
+        #expect(try await h.scalar("SELECT COALESCE(SUM(credits_posted - debits_posted),0) FROM accounts WHERE kind = 'paid_out'") == o.paidOutMicroUSDT)
+        #expect(try await h.scalar("SELECT COALESCE(SUM(credits_posted - debits_posted),0) FROM accounts WHERE kind = 'payouts_in_flight'") == o.inFlightMicroUSDT)
+
+        try await h.expectError(.forbidden) { try await m.payoutOverview(w) }
+        try await h.expectError(.forbidden) { try await m.payoutOverview(try await h.owner("o")) }
+    }
 }

@@ -17,6 +17,7 @@ struct APIAuthorizationTests {
         (.get, "/v1/workers", nil),
         (.post, "/v1/workers/heartbeat", #"{"status": "idle"}"#),
         (.get, "/v1/workers/1", nil),
+        (.get, "/v1/workers/1/reputation", nil),
         (.post, "/v1/admin/workers/1/suspend", nil),
         (.post, "/v1/admin/workers/1/unsuspend", nil),
         (.get, "/v1/admin/ledger", nil),

@@ -15,8 +15,8 @@ struct WebBrowserTests {
         return root.appendingPathComponent(".build/screenshots").path
     }()
 
-    @Test("requester posts and funds; a human worker claims, uploads proof and submits; two humans approve; the worker is paid",
-          .enabled(if: WebDriver.shouldRun), .timeLimit(.minutes(5)))
+    @Test("requester posts and funds; a human worker claims, uploads proof and submits; two humans approve; the worker is paid, sets a payout address, withdraws and follows the payout to confirmed; the admin sees it",
+          .enabled(if: WebDriver.shouldRun), .timeLimit(.minutes(6)))
     func fullJourney() async throws {
         guard WebDriver.installed else {
             Issue.record("Chromium is required under CI: install it with .ci/install-browser (apt packages chromium chromium-driver)")
@@ -27,7 +27,8 @@ struct WebBrowserTests {
         FileManager.default.createFile(atPath: proofPath, contents: Data(onePixelPNG))
         defer { try? FileManager.default.removeItem(atPath: proofPath) }
 
-        try await withWebApp(.live, configure: { $0.web.passwordCostLog2 = 15; $0.host = "127.0.0.1" }) { market, client in
+        // The payout dispatcher runs on the embedded devnet, as under `workhive serve`.
+        try await withWebApp(.live, configure: { $0.web.passwordCostLog2 = 15; $0.host = "127.0.0.1" }, payoutDispatcher: true) { market, client in
             let site = "http://127.0.0.1:\(client.port!)"
             // Two browsers: the requester's stays on its task page to see progress arrive live.
             let requester = try await WebDriver.start()
@@ -162,6 +163,47 @@ struct WebBrowserTests {
         #expect(try await w.text().contains("+2.00 USDT"))
         try await snap(w, "13-worker-wallet")
 
+        // A payout address: first a near miss (one letter's case changed, so the EIP-55 checksum fails),
+        // refused next to the field with nothing stored; then USDT's own BEP-20 contract address.
+        try await w.type("#f-address_bep20", USDTContract.bep20NearMiss)
+        try await w.click("form[action='/wallet/addresses/bep20'] button[type=submit]")
+        try await w.waitForText("was not saved")
+        #expect(try await w.script("return document.getElementById('f-address_bep20').getAttribute('aria-invalid')") == .string("true"))
+        #expect(try await w.script("return document.getElementById('address_bep20-error').textContent").stringValue?
+            .hasPrefix("The checksum does not match") == true)
+        #expect(try await market.count("payout_addresses") == 0)
+        _ = try await w.script("document.getElementById('f-address_bep20').scrollIntoView()")
+        try await snap(w, "13a-payout-address-refused")
+        try await w.type("#f-address_bep20", USDTContract.bep20)
+        try await w.click("form[action='/wallet/addresses/bep20'] button[type=submit]")
+        try await w.waitForText("Your payout address is saved")
+        #expect(try await market.count("payout_addresses") == 1)
+
+        // Withdraw the reward on "the best network": the page says which network, the fee and why.
+        try await w.type("#f-withdraw_amount", "2")
+        try await w.click("form[action='/wallet/withdraw'] button[type=submit]")
+        try await w.waitForURL("/wallet?payout=")
+        let result = try await w.script("return document.getElementById('withdraw-result').innerText").stringValue ?? ""
+        #expect(result.contains("of 2.00 USDT") && result.contains("BNB Smart Chain (BEP-20)") && result.contains(USDTContract.bep20))
+        #expect(result.contains("Network fee") && result.contains("but you have no TON address"), "\(result)")
+        #expect(try await market.count("payouts") == 1)
+        try await snap(w, "13b-withdrawal")
+
+        // The dispatcher signs, broadcasts and confirms it on the devnet; the open page follows it there
+        // without being reloaded (the marker set on this document survives).
+        _ = try await w.script("window.stillThisPage = true")
+        try await w.waitFor("document.querySelector('#payout-list .payout .state') && document.querySelector('#payout-list .payout .state').textContent === 'Confirmed'",
+                            timeout: .seconds(60))
+        #expect(try await w.script("return window.stillThisPage === true") == .bool(true))
+        let hash = try await w.script("return document.querySelector('#payout-list code.hash').textContent").stringValue ?? ""
+        let stored = try await market.m.database.read { try await $0.queryOne("SELECT state, tx_hash FROM payouts", [])! }
+        #expect(stored.text(0) == "confirmed" && hash == stored.optionalText(1) && hash.hasPrefix("0x"))
+        try await w.waitForText("Updated: every payout is final")
+        try await snap(w, "13c-payout-confirmed")
+        try await w.emulate(width: 1280, height: 900)
+        try await snap(w, "13d-wallet-desktop")
+        try await w.emulate(width: 390, height: 844)
+
         // An admin signs in with its key and suspends a worker.
         let root = try await market.m.createOwner(name: "root", admin: true)
         try await w.deleteCookies()
@@ -172,7 +214,11 @@ struct WebBrowserTests {
         try await w.waitForURL("/admin")
         try await w.click("button[aria-label='Suspend Vic Verifier']")
         try await w.waitForText("The worker is suspended")
+        let payouts = try await w.script("return document.querySelector('section[aria-labelledby=payouts-heading]').innerText").stringValue ?? ""
+        #expect(payouts.contains("Paid out") && payouts.contains("Wes Worker") && payouts.contains("Confirmed"), "\(payouts)")
         try await snap(w, "14-admin")
+        try await w.emulate(width: 1280, height: 900)
+        try await snap(w, "15-admin-desktop")
         let vic = try await market.m.database.read { try await $0.queryOne("SELECT suspended FROM workers WHERE name = 'Vic Verifier'", [])!.int(0) }
         #expect(vic == 1)
     }

@@ -60,9 +60,7 @@ final class WebDriver: @unchecked Sendable {
             guard let id = created["sessionId"]?.stringValue else { throw WebDriverError(message: "no session: \(created)") }
             driver.session = id
             // Desktop Chrome keeps windows at least ~500 px wide; emulate the phone's viewport instead.
-            _ = try await driver.command("POST", "/goog/cdp/execute", ["cmd": .string("Emulation.setDeviceMetricsOverride"), "params": .object([
-                "width": .int(Int64(width)), "height": .int(Int64(height)), "deviceScaleFactor": .int(1), "mobile": .bool(true),
-            ])])
+            try await driver.emulate(width: width, height: height)
             return driver
         } catch {
             await driver.stop()
@@ -93,6 +91,13 @@ final class WebDriver: @unchecked Sendable {
     }
 
     // MARK: Commands
+
+    /// Sets the page's viewport: a phone's (mobile) below 600 px wide, a desktop's otherwise.
+    func emulate(width: Int, height: Int) async throws {
+        _ = try await command("POST", "/goog/cdp/execute", ["cmd": .string("Emulation.setDeviceMetricsOverride"), "params": .object([
+            "width": .int(Int64(width)), "height": .int(Int64(height)), "deviceScaleFactor": .int(1), "mobile": .bool(width < 600),
+        ])])
+    }
 
     func open(_ url: String) async throws { _ = try await command("POST", "/url", ["url": .string(url)]) }
     func currentURL() async throws -> String { try await command("GET", "/url").stringValue ?? "" }
@@ -145,6 +150,16 @@ final class WebDriver: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(150))
         }
         throw WebDriverError(message: "'\(text)' never appeared on \(try await currentURL()): \(try await self.text().prefix(500))")
+    }
+
+    /// Waits until the JavaScript expression `condition` is true on the page.
+    func waitFor(_ condition: String, timeout: Duration = .seconds(15)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? await script("return Boolean(\(condition))")) == .bool(true) { return }
+            try await Task.sleep(for: .milliseconds(150))
+        }
+        throw WebDriverError(message: "'\(condition)' never became true on \(try await currentURL()): \(try await self.text().prefix(500))")
     }
 
     /// A PNG of the whole page (not just the window), through the DevTools protocol.

@@ -25,8 +25,11 @@ struct WebMarket: Sendable {
 }
 
 /// Runs `body` against the application in-process (`.router`) or on a real socket (`.live`).
+/// `payoutDispatcher` runs the dispatcher on the embedded devnet as `workhive serve` does.
 func withWebApp<T: Sendable>(
     _ mode: TestingSetup = .router, configure: @escaping @Sendable (inout ServerConfiguration) -> Void = { _ in },
+    market configureMarket: @escaping @Sendable (inout MarketplaceConfiguration) -> Void = { _ in },
+    payoutDispatcher: Bool = false,
     _ body: @escaping @Sendable (WebMarket, any TestClientProtocol) async throws -> T
 ) async throws -> T {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-web-\(UUID().uuidString)").path
@@ -35,8 +38,14 @@ func withWebApp<T: Sendable>(
     var logger = Logger(label: "workhive-web-test")
     logger.logLevel = .error
     let db = try SQLiteDatabase(path: dir + "/db.sqlite")
-    let m = try await Marketplace.open(database: db, configuration: MarketplaceConfiguration(blobDirectory: dir + "/blobs"), logger: logger)
+    var marketConfiguration = MarketplaceConfiguration(blobDirectory: dir + "/blobs")
+    configureMarket(&marketConfiguration)
+    let m = try await Marketplace.open(database: db, configuration: marketConfiguration, logger: logger)
     var cfg = ServerConfiguration()
+    if payoutDispatcher {
+        cfg.payoutDispatcher = await PayoutDispatcher.devnet(market: m)
+        cfg.payoutInterval = .milliseconds(250)
+    }
     cfg.port = 0
     cfg.rescueInterval = .milliseconds(500)
     // Cheaper scrypt for in-process tests: the format and code path are the production ones.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Hummingbird
+import WorkhiveChains
 @testable import WorkhiveWeb
 
 @Suite("Web: money, forms, passwords, templates")
@@ -58,7 +59,7 @@ struct WebUnitTests {
     @Test("every template parses and the layout renders a page with landmarks")
     func templates() throws {
         let renderer = try PageRenderer(directory: PageRenderer.templateDirectory)
-        for name in ["layout", "home", "login", "signup", "work", "claim", "verify", "wallet", "tasks", "task-new", "task", "admin", "error", "field"] {
+        for name in ["layout", "home", "login", "signup", "work", "claim", "verify", "wallet", "tasks", "task-new", "task", "admin", "error", "field", "select", "account"] {
             #expect(renderer.library.getTemplate(named: name) != nil, "missing template \(name)")
         }
         let html = renderer.library.render(PageContext(title: "T", csrf: "tok", nav: nil, accountLinks: true, notice: "<b>hi</b>", alert: nil,
@@ -68,5 +69,18 @@ struct WebUnitTests {
         #expect(html.contains("<nav aria-label=\"Account\">"))
         #expect(html.contains("&lt;b&gt;hi&lt;/b&gt;"), "text is escaped")
         #expect(StaticAssets.assets.keys.sorted() == ["app.css", "app.js", "logo.svg"])
+    }
+
+    @Test("payout reasons and address problems read as sentences to the worker, with the networks' names")
+    func payoutWording() {
+        #expect(Display.payoutReason("amounts from 1 to 100 USDT go to TON but the worker has no ton address; bep20 is the cheapest network with an address (fee 0.0017 USDT)")
+            == "Amounts from 1 to 100 USDT go to TON but you have no TON address; BEP-20 is the cheapest network with an address (fee 0.0017 USDT).")
+        #expect(Display.payoutReason("the worker prefers trc20 (fee 1.2 USDT)") == "You prefer TRC-20 (fee 1.2 USDT).")
+        #expect(Display.payoutReason("button tonality arbitrum") == "Button tonality Arbitrum.", "whole words only")
+        #expect(WebApp.addressProblem("invalid BNB Smart Chain (BEP-20) address: the checksum does not match: a character is probably mistyped (bad_checksum)", network: .bep20)
+            == "The checksum does not match: a character is probably mistyped. Check it against your BEP-20 wallet.")
+        #expect(Display.shortened("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed") == "0x5aAe…1BeAed")
+        #expect(Display.shortened("short") == "short")
+        #expect(Display.payoutState(.broadcast) == "Sent to the network" && Display.payoutStateClass(.failed) == "failed")
     }
 }

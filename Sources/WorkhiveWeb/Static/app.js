@@ -1,4 +1,5 @@
-// Workhive pages: keep a claim's lease alive while its page is open, and follow a task's progress.
+// Workhive pages: keep a claim's lease alive while its page is open, follow a task's progress, and
+// follow a worker's payouts until they are final.
 // Plain JavaScript, same-origin requests with the session cookie and the page's CSRF token.
 (function () {
   "use strict";
@@ -92,6 +93,43 @@
     setInterval(poll, 3000);
   }
 
+  // Parts of a page that follow something in flight (a worker's payouts): poll a version, and when it
+  // changes fetch the page again and swap in its [data-live-part] elements by id. Forms are not part
+  // of them, so nothing the person is typing is lost. Stops once the server says nothing is moving.
+  function followLiveParts(box) {
+    var url = box.dataset.liveUrl;
+    var note = box.querySelector("[data-live-note]");
+    var version = box.dataset.liveVersion;
+    var timer = null;
+    function refresh() {
+      return fetch(window.location.pathname + window.location.search, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          document.querySelectorAll("[data-live-part]").forEach(function (part) {
+            var next = part.id && fresh.getElementById(part.id);
+            if (next) part.replaceWith(document.importNode(next, true));
+          });
+        });
+    }
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (p) {
+          var changed = p.version !== version;
+          version = p.version;
+          return (changed ? refresh() : Promise.resolve()).then(function () {
+            if (changed && note) note.textContent = "Updated: " + p.state_label + ".";
+            if (!p.live) { clearInterval(timer); if (note && !changed) note.textContent = "Up to date."; }
+          });
+        })
+        .catch(function () { if (note) note.textContent = "Live updates paused; reload to refresh."; });
+    }
+    timer = setInterval(poll, 2000);
+    poll();
+  }
+
   document.querySelectorAll("[data-heartbeat-url]").forEach(startLease);
   document.querySelectorAll("[data-progress-url]").forEach(followProgress);
+  document.querySelectorAll("[data-live-url]").forEach(followLiveParts);
 })();
