@@ -187,6 +187,7 @@ class CreateWorkerRequest(TypedDict):
     name: str
     kind: 'WorkerKind'
     capabilities: NotRequired[list['Capability']]
+    model_family: NotRequired[str]
 
 
 class WorkerHeartbeatRequest(TypedDict):
@@ -194,11 +195,20 @@ class WorkerHeartbeatRequest(TypedDict):
 
 
 class VerificationRequest(TypedDict):
-    """n verifiers vote; k (quorum) approvals approve, n-k+1 rejections reject. With probability
-spot_check_rate one slot is reserved for a human. verifiers 0 approves on submission."""
+    """Fixed (the default): n verifiers vote; k (quorum) approvals approve, n-k+1 rejections reject;
+verifiers 0 approves on submission. Adaptive: slots open one at a time (min_votes at first),
+each vote weighted by its verifier's estimated accuracy, until the leading verdict's posterior
+probability reaches target_confidence or max_votes have voted; escrow holds max_votes verifier
+rewards per attempt and what is not spent returns to the requester. With probability
+spot_check_rate one slot is reserved for a human."""
+    mode: NotRequired[Literal['fixed', 'adaptive']]
+    target_confidence: NotRequired[float]
+    min_votes: NotRequired[int]
+    max_votes: NotRequired[int]
     verifiers: NotRequired[int]
     quorum: NotRequired[int]
     spot_check_rate: NotRequired[float]
+    spot_check_max_rate: NotRequired[float]
     verifier_reward_micro_usdt: NotRequired[int]
 
 
@@ -215,6 +225,7 @@ class PostTaskRequest(TypedDict):
     priority: NotRequired[int]
     visibility: NotRequired['Visibility']
     verification: NotRequired['VerificationRequest']
+    gold_result: NotRequired['JSONValue']
 
 
 class ClaimRequest(TypedDict):
@@ -268,6 +279,7 @@ class Worker(TypedDict):
     paused: NotRequired[bool]
     removed_at_millis: NotRequired['Millis']
     wallet_address: NotRequired[str]
+    model_family: NotRequired[str]
 
 
 class WorkerCredentials(TypedDict):
@@ -291,6 +303,38 @@ class VerificationPolicy(TypedDict):
     quorum: int
     spot_check_rate: float
     verifier_reward_micro_usdt: 'MicroUSDT'
+    mode: NotRequired[Literal['fixed', 'adaptive']]
+    spot_check_max_rate: NotRequired[float]
+    target_confidence: NotRequired[float]
+    min_votes: NotRequired[int]
+    max_votes: NotRequired[int]
+
+
+ReputationRole = Literal['verifier', 'worker']
+
+
+class Reputation(TypedDict):
+    """A Beta(alpha, beta) posterior over the worker's accuracy in one role on one task type, started
+at the platform's prior and updated as each verdict lands with the probability that the
+worker's answer was right given the rest of the evidence. A verifier whose accuracy is, at its
+optimistic bound, below the quarantine threshold gets no more verification slots of that type;
+the reason says why."""
+    role: 'ReputationRole'
+    task_type: str
+    accuracy: float
+    accuracy_std_dev: float
+    alpha: float
+    beta: float
+    observations: int
+    quarantined: bool
+    quarantine_reason: NotRequired[str]
+    quarantined_at_millis: NotRequired['Millis']
+
+
+class ReputationList(TypedDict):
+    worker_id: 'Id'
+    prior_accuracy: float
+    reputations: list['Reputation']
 
 
 class Task(TypedDict):
