@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -69,6 +70,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "WorkhiveMCP",
+            dependencies: [
+                "WorkhiveAgent",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "WorkhiveChains",
             dependencies: [
                 "CSecp256k1",
@@ -81,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "workhive",
             dependencies: [
-                "WorkhiveCore", "WorkhiveEngine", "WorkhiveServer", "WorkhiveAgent", "WorkhiveChains",
+                "WorkhiveCore", "WorkhiveEngine", "WorkhiveServer", "WorkhiveAgent", "WorkhiveChains", "WorkhiveMCP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

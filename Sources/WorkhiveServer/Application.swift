@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     /// Sends queued payouts (the embedded devnet by default in `workhive serve`); nil runs no dispatcher.
     public var payoutDispatcher: PayoutDispatcher?
     public var payoutInterval: Duration = .milliseconds(500)
+    /// The A2A agent card's skills (one per task type offered) and name.
+    public var a2a = A2AConfiguration()
 
     public init() {}
 }

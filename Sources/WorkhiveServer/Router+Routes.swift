@@ -14,6 +14,7 @@ func buildRouter(_ configuration: ServerConfiguration, marketplace: Marketplace)
     APIRoutes(marketplace: marketplace, configuration: configuration).register(on: router)
     FleetRoutes(marketplace: marketplace).register(on: router)
     EventsRoute(marketplace: marketplace).register(on: router)
+    A2ARoutes(marketplace: marketplace, configuration: configuration.a2a).register(on: router)
     var web = configuration.web
     web.allowSignup = web.allowSignup && configuration.allowSignup
     WebApp(marketplace: marketplace, configuration: web).register(on: router)

@@ -16,6 +16,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Requests per second per API key (0 turns rate limits off).") var rateLimit: Double = 200
     @Flag(help: "Refuse POST /v1/owners (sign-up) from anyone.") var closedSignup = false
     @OptionGroup var payouts: PayoutOptions
+    @Option(name: .customLong("a2a-skill"), help: "A task type the A2A agent card offers as a skill (repeatable; the first is the default for messages that name none; default: general).")
+    var a2aSkills: [String] = []
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -31,6 +33,7 @@ struct Serve: AsyncParsableCommand {
         configuration.rateLimitBurst = max(1, rateLimit * 2)
         configuration.allowSignup = !closedSignup
         configuration.payoutDispatcher = try await payouts.dispatcher(for: market, dataDir: database.dataDir)
+        if !a2aSkills.isEmpty { configuration.a2a.skills = a2aSkills.map { A2AConfiguration.Skill(taskType: $0) } }
         let adminNote = try await ensureAdmin(market)
         let app = buildApplication(configuration, marketplace: market) { actualPort in
             print("Workhive is listening on http://\(host):\(actualPort) (\(database.summary))")
