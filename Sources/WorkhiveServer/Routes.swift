@@ -84,10 +84,7 @@ struct APIRoutes {
                 guard let state = TaskState(rawValue: String(s)) else { throw WorkhiveError.invalid("unknown state '\(s)'") }
                 return state
             }
-            let limit = try q["limit"].map { l in
-                guard let n = Int(l), n > 0 else { throw WorkhiveError.invalid("limit must be a positive integer") }
-                return n
-            } ?? 50
+            let limit = try Self.limitQuery(request)
             let before = try q["before"].map { b in
                 guard let n = Int64(b) else { throw WorkhiveError.invalid("before must be a task id") }
                 return TaskID(n)
@@ -150,10 +147,7 @@ struct APIRoutes {
 
         v1.get("wallet") { request, context in
             let p = try context.requirePrincipal()
-            let limit = try request.uri.queryParameters["limit"].map { l in
-                guard let n = Int(l), n > 0 else { throw WorkhiveError.invalid("limit must be a positive integer") }
-                return n
-            } ?? 50
+            let limit = try Self.limitQuery(request)
             return try JSONBody.response(try await m.wallet(p, historyLimit: limit))
         }
         v1.post("wallet/deposits") { request, context in
