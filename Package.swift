@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -75,17 +76,28 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "WorkhiveMCP",
+            dependencies: [
+                "WorkhiveAgent",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "WorkhiveChains",
             dependencies: [
                 "CSecp256k1",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "workhive",
             dependencies: [
-                "WorkhiveCore", "WorkhiveEngine", "WorkhiveServer", "WorkhiveAgent", "WorkhiveChains",
+                "WorkhiveCore", "WorkhiveEngine", "WorkhiveServer", "WorkhiveAgent", "WorkhiveChains", "WorkhiveMCP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,12 +108,15 @@ let package = Package(
             swiftSettings: strict
         ),
         // Test fixtures shared by the test targets: a throwaway PostgreSQL cluster, among others.
-        .target(name: "WorkhiveTestSupport", dependencies: ["WorkhiveEngine", "WorkhiveChains"], path: "Tests/Support"),
+        .target(
+            name: "WorkhiveTestSupport",
+            dependencies: ["WorkhiveEngine", "WorkhiveChains", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Tests/Support"),
         .testTarget(name: "WorkhiveCoreTests", dependencies: ["WorkhiveCore"]),
         .testTarget(name: "WorkhiveEngineTests", dependencies: ["WorkhiveEngine", "WorkhiveChains", "WorkhiveTestSupport"]),
         .testTarget(
             name: "WorkhiveChainsTests",
-            dependencies: ["WorkhiveChains"],
+            dependencies: ["WorkhiveChains", "WorkhiveTestSupport"],
             exclude: ["python"],
             swiftSettings: strict
         ),

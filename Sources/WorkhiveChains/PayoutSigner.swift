@@ -18,12 +18,26 @@ public protocol PayoutSigner: Sendable {
     var network: PayoutNetwork { get }
     /// The sender address, as the network spells it (EIP-55 on EVM chains).
     var address: String { get }
+    /// The most transfers one transaction of this wallet pays (1 for a plain ERC-20 transfer).
+    var maxTransfersPerTransaction: Int { get }
+    /// The wallet ready to sign one transaction now: a wallet whose transactions depend on the network's
+    /// current state (EVM fees and gas) asks for it here, before the database transaction that signs, so
+    /// no network call runs inside that transaction.
+    func prepared() async throws -> any PayoutSigner
     func sign(nonce: UInt64, transfers: [DevnetTransaction.Transfer]) throws -> SignedPayoutTransaction
+}
+
+extension PayoutSigner {
+    public var maxTransfersPerTransaction: Int { .max }
+    public func prepared() async throws -> any PayoutSigner { self }
 }
 
 public enum PayoutSignerError: Error, Equatable, Sendable {
     case emptyBatch
     case badRecipient(String)
+    case tooManyTransfers(Int, limit: Int)
+    /// `sign` was called on a wallet that needs `prepared()` first.
+    case notPrepared
 }
 
 /// The devnet's hot wallet. On BEP-20 and Arbitrum a single transfer is a real EIP-1559 ERC-20

@@ -33,12 +33,16 @@ public enum SettlementError: Error, Hashable, Sendable, CustomStringConvertible 
     case nonceTooLow(expected: UInt64, got: UInt64)
     /// The transaction is invalid (format, chain id, signature, unknown token); retrying the same bytes cannot help.
     case rejected(String)
+    /// The node could not be reached or could not act now (connection refused, HTTP error, another transaction
+    /// holds the nonce in its mempool, fees above the cap); like a timeout, the next pass tries again.
+    case unavailable(String)
 
     public var description: String {
         switch self {
         case .timeout: "the node did not answer in time"
         case .nonceTooLow(let expected, let got): "nonce too low: next is \(expected), got \(got)"
         case .rejected(let why): "rejected: \(why)"
+        case .unavailable(let why): "unavailable: \(why)"
         }
     }
 }
@@ -55,6 +59,8 @@ public protocol SettlementNetwork: Sendable {
     func status(of hash: TransactionHash) async throws(SettlementError) -> TransactionStatus
     /// The current fee of one USDT transfer to a recipient of the given kind.
     func feeQuote(recipient: RecipientKind) async throws(SettlementError) -> FeeEstimate
-    /// The next nonce the network expects from `sender` (confirmed transactions only).
+    /// The next nonce the network expects from `sender`. The dispatcher asks only while the wallet has
+    /// nothing of its own in flight; EVM nodes count pending transactions too, so a transaction sent from
+    /// the wallet by hand is queued behind, not replaced.
     func nextNonce(of sender: String) async throws(SettlementError) -> UInt64
 }

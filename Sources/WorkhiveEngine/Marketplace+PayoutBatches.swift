@@ -29,16 +29,18 @@ extension Marketplace {
         }
     }
 
-    /// Whether `network` has queued payouts ready to batch: enough of them, or one that waited long enough.
-    func payoutBatchDue(_ network: PayoutNetwork, now: Int64) async throws -> Bool {
+    /// Whether `network` has queued payouts ready to batch: enough of them (a wallet paying at most
+    /// `maxTransfers` per transaction waits for no more than that), or one that waited long enough.
+    func payoutBatchDue(_ network: PayoutNetwork, upTo maxTransfers: Int, now: Int64) async throws -> Bool {
         let p = configuration.payouts
+        let atSize = max(1, min(p.batchAtSize, maxTransfers))
         let row = try await read { tx in
             try await tx.queryOne("""
                 SELECT COUNT(*), MIN(created_at) FROM (SELECT created_at FROM payouts WHERE network = ? AND state = 'queued' ORDER BY id LIMIT ?) q
-                """, network.rawValue, p.batchAtSize)
+                """, network.rawValue, atSize)
         }
         guard let row, row.int(0) > 0 else { return false }
-        return row.int(0) >= Int64(p.batchAtSize) || now - row.int(1) >= p.maxBatchAgeMillis
+        return row.int(0) >= Int64(atSize) || now - row.int(1) >= p.maxBatchAgeMillis
     }
 
     /// Hot wallets of `network` with nothing in flight.
@@ -53,7 +55,7 @@ extension Marketplace {
     /// and hash before anything is broadcast. Nil if nothing was queued or another dispatcher was first.
     func signPayoutBatch(_ signer: any PayoutSigner, nonce: UInt64, now: Int64) async throws -> OpenPayoutBatch? {
         let network = signer.network
-        let limit = configuration.payouts.batchLimit(network)
+        let limit = min(configuration.payouts.batchLimit(network), signer.maxTransfersPerTransaction)
         do {
             return try await transact { tx, _ in
                 let rows = try await tx.query("""

@@ -36,11 +36,12 @@ public final class PayoutDispatcher: Sendable {
     }
 
     /// The embedded default: one devnet wallet per network on `devnet`, funded with `float` micro-USDT,
-    /// with the devnet's clock following the wall clock.
+    /// with the devnet's clock following the wall clock. Networks in `realRails` (the EVM adapter, say)
+    /// pay there instead of on the devnet.
     public static func devnet(market: Marketplace, devnet: Devnet = Devnet(fees: FeeModel()), float: Int64 = 1_000_000_000_000,
-                              walletsPerNetwork: Int = 1) async -> PayoutDispatcher {
-        var rails: [PayoutNetwork: PayoutRail] = [:]
-        for network in PayoutNetwork.allCases {
+                              walletsPerNetwork: Int = 1, realRails: [PayoutNetwork: PayoutRail] = [:]) async -> PayoutDispatcher {
+        var rails = realRails
+        for network in PayoutNetwork.allCases where realRails[network] == nil {
             let wallets = (0..<walletsPerNetwork).map { DevnetPayoutSigner(network: network, index: $0, fees: market.configuration.payouts.fees) }
             for w in wallets { await devnet.mint(float, to: w.address, on: network) }
             rails[network] = PayoutRail(settlement: await devnet.settlement(network), wallets: wallets)
@@ -73,7 +74,7 @@ public final class PayoutDispatcher: Sendable {
             guard let rail = rails[network] else { continue }
             var idle = try await market.idleHotWallets(network)
             for wallet in rail.wallets where idle.contains(wallet.address) {
-                guard try await market.payoutBatchDue(network, now: market.now()) else { break }
+                guard try await market.payoutBatchDue(network, upTo: wallet.maxTransfersPerTransaction, now: market.now()) else { break }
                 idle.remove(wallet.address)
                 report += try await startBatch(with: wallet, on: rail.settlement)
             }
@@ -106,8 +107,15 @@ public final class PayoutDispatcher: Sendable {
         var report = PayoutDispatchReport()
         // The wallet is idle, so its previous transaction is final and the chain's next nonce is exact.
         let nonce: UInt64
-        do { nonce = try await settlement.nextNonce(of: wallet.address) } catch { return report }
-        guard let batch = try await market.signPayoutBatch(wallet, nonce: nonce, now: market.now()) else { return report }
+        let signer: any PayoutSigner
+        do {
+            nonce = try await settlement.nextNonce(of: wallet.address)
+            signer = try await wallet.prepared()
+        } catch {
+            market.logger.warning("payout wallet \(wallet.address) on \(wallet.network) is not signing now: \(error)")
+            return report
+        }
+        guard let batch = try await market.signPayoutBatch(signer, nonce: nonce, now: market.now()) else { return report }
         report.batchesSigned = 1
         report.payoutsSigned = try await market.read { tx in
             Int(try await tx.queryOne("SELECT payouts FROM payout_batches WHERE id = ?", batch.id)!.int(0))
@@ -128,6 +136,8 @@ public final class PayoutDispatcher: Sendable {
             try await market.markPayoutBatchBroadcast(batch.id, rebroadcast: rebroadcast, includedBlock: nil, now: market.now())
         case .failure(.timeout):
             break  // Unknown whether the node took it: the next pass looks the hash up.
+        case .failure(.unavailable(let why)):
+            market.logger.warning("payout batch \(batch.id) on \(batch.network): broadcast not taken now, retried next pass: \(why)")
         case .failure(.nonceTooLow(let expected, _)):
             // Perhaps this very transaction used the nonce: only an unknown hash means another one did.
             if case .unknown? = try? await settlement.status(of: batch.hash) {

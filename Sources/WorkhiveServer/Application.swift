@@ -24,7 +24,7 @@ public struct ServerConfiguration: Sendable {
     /// Sends queued payouts (the embedded devnet by default in `workhive serve`); nil runs no dispatcher.
     public var payoutDispatcher: PayoutDispatcher?
     public var payoutInterval: Duration = .milliseconds(500)
-    /// Open event WebSockets per API key, and for the whole server.
+    /// Open event streams (WebSockets and A2A SSE) per API key, and for the whole server.
     public var maxEventStreamsPerKey = 8
     public var maxEventStreams = 10_000
     /// Claims long-polling (`wait_seconds` > 0) at once per API key, and for the whole server.
@@ -32,6 +32,10 @@ public struct ServerConfiguration: Sendable {
     public var maxLongPolls = 10_000
     /// Where request counts and latencies are recorded; `GET /metrics` serves them (admin key).
     public var metrics = ServerMetrics()
+    /// `GET /metrics` without a key from a loopback peer that no proxy forwarded (a local Prometheus).
+    public var metricsOpenToLoopback = true
+    /// The A2A agent card's skills (one per task type offered) and name.
+    public var a2a = A2AConfiguration()
 
     public init() {}
 }

@@ -16,8 +16,9 @@ func buildRouter(_ configuration: ServerConfiguration, marketplace: Marketplace)
     let longPolls = ConnectionQuota("long-polling claims", perKey: configuration.maxLongPollsPerKey, total: configuration.maxLongPolls)
     APIRoutes(marketplace: marketplace, configuration: configuration, longPolls: longPolls).register(on: router)
     FleetRoutes(marketplace: marketplace).register(on: router)
-    let streams = ConnectionQuota("event WebSockets", perKey: configuration.maxEventStreamsPerKey, total: configuration.maxEventStreams)
+    let streams = ConnectionQuota("event streams (WebSockets and A2A SSE)", perKey: configuration.maxEventStreamsPerKey, total: configuration.maxEventStreams)
     EventsRoute(marketplace: marketplace, streams: streams).register(on: router)
+    A2ARoutes(marketplace: marketplace, configuration: configuration.a2a, streams: streams).register(on: router)
     var web = configuration.web
     web.allowSignup = web.allowSignup && configuration.allowSignup
     WebApp(marketplace: marketplace, configuration: web).register(on: router)

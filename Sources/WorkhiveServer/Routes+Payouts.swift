@@ -38,15 +38,20 @@ extension APIRoutes {
                 guard let state = PayoutState(rawValue: String(s)) else { throw WorkhiveError.invalid("unknown payout state '\(s)'") }
                 return state
             }
-            let limit = try q["limit"].map { l in
-                guard let n = Int(l), n > 0 else { throw WorkhiveError.invalid("limit must be a positive integer") }
-                return n
-            } ?? 50
+            let limit = try Self.limitQuery(request)
             return try JSONBody.response(PayoutList(payouts: try await m.payouts(p, worker: try Self.workerQuery(request), state: state, limit: limit)))
         }
         v1.get("payouts/:id") { _, context in
             try JSONBody.response(try await m.payout(try context.requirePrincipal(), id: try context.id("id")))
         }
+    }
+
+    /// The `limit` query parameter of a list route: a positive integer, 50 when absent.
+    static func limitQuery(_ request: Request) throws -> Int {
+        try request.uri.queryParameters["limit"].map { l in
+            guard let n = Int(l), n > 0 else { throw WorkhiveError.invalid("limit must be a positive integer") }
+            return n
+        } ?? 50
     }
 
     static func workerQuery(_ request: Request) throws -> WorkerID? {

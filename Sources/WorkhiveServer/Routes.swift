@@ -18,11 +18,12 @@ struct APIRoutes {
         router.get("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
         }
-        router.get("/metrics") { request, _ in
-            guard let key = try AuthMiddleware.apiKey(request) else {
+        router.get("/metrics") { request, context in
+            if let key = try AuthMiddleware.apiKey(request) {
+                guard try await m.authenticate(apiKey: key).isAdmin else { throw WorkhiveError.forbidden("/metrics is for admin keys only") }
+            } else if !(configuration.metricsOpenToLoopback && Self.isLocalScrape(request, from: context.remoteAddress)) {
                 throw WorkhiveError(.unauthenticated, "/metrics needs an admin key: 'Authorization: Bearer <key>'")
             }
-            guard try await m.authenticate(apiKey: key).isAdmin else { throw WorkhiveError.forbidden("/metrics is for admin keys only") }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: try await configuration.metrics.render(m))))
         }
@@ -93,10 +94,7 @@ struct APIRoutes {
                 guard let state = TaskState(rawValue: String(s)) else { throw WorkhiveError.invalid("unknown state '\(s)'") }
                 return state
             }
-            let limit = try q["limit"].map { l in
-                guard let n = Int(l), n > 0 else { throw WorkhiveError.invalid("limit must be a positive integer") }
-                return n
-            } ?? 50
+            let limit = try Self.limitQuery(request)
             let before = try q["before"].map { b in
                 guard let n = Int64(b) else { throw WorkhiveError.invalid("before must be a task id") }
                 return TaskID(n)
@@ -165,10 +163,7 @@ struct APIRoutes {
 
         v1.get("wallet") { request, context in
             let p = try context.requirePrincipal()
-            let limit = try request.uri.queryParameters["limit"].map { l in
-                guard let n = Int(l), n > 0 else { throw WorkhiveError.invalid("limit must be a positive integer") }
-                return n
-            } ?? 50
+            let limit = try Self.limitQuery(request)
             return try JSONBody.response(try await m.wallet(p, historyLimit: limit))
         }
         v1.post("wallet/deposits") { request, context in
@@ -202,5 +197,15 @@ extension WorkhiveRequestContext {
             throw WorkhiveError.invalid("'\(parameters.get(name) ?? "")' is not a valid id")
         }
         return ID(rawValue: value)
+    }
+}
+
+extension APIRoutes {
+    /// A scrape from this machine that no proxy forwarded: a Prometheus beside the server needs no key,
+    /// while a reverse proxy on the same host (which adds Forwarded / X-Forwarded-For) does not open it.
+    static func isLocalScrape(_ request: Request, from address: SocketAddress?) -> Bool {
+        guard let ip = address?.ipAddress else { return false }
+        let forwarded = request.headers[HTTPField.Name("Forwarded")!] != nil || request.headers[HTTPField.Name("X-Forwarded-For")!] != nil
+        return !forwarded && (ip == "::1" || ip.hasPrefix("127.") || ip.hasPrefix("::ffff:127."))
     }
 }

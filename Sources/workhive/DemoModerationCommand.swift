@@ -187,8 +187,8 @@ private func progress(_ done: Int, of total: Int, label: String) {
     FileHandle.standardOutput.write(Data("\r[\(bar)] \(done)/\(total) \(label)".utf8))
 }
 
-/// Unbuffered output, so lines and the progress bar appear in order.
-private func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+/// Unbuffered output, so lines and the progress bar appear in order (and reach a log file at once).
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
 private func seconds(_ d: Duration) -> String {
     String(format: "%.2f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)

@@ -5,31 +5,6 @@ import WorkhiveChains
 import WorkhiveCore
 import WorkhiveEngine
 
-/// `workhive serve` flags for payouts.
-struct PayoutOptions: ParsableArguments {
-    @Option(help: "Automatic payouts on approval: off, immediate, or threshold:<micro-USDT>.") var autoPayout = "off"
-    @Flag(help: "Accept testnet-flagged addresses (mainnet-format validation is the default, on the devnet too).") var testnetAddresses = false
-    @Flag(help: "Run no payout dispatcher (payouts stay queued).") var noPayoutDispatcher = false
-    @Option(help: "Hot wallets per network on the embedded devnet.") var hotWallets = 2
-
-    func configuration() throws -> PayoutConfiguration {
-        guard let automatic = AutomaticPayouts(autoPayout) else {
-            throw ValidationError("--auto-payout must be off, immediate or threshold:<micro-USDT>")
-        }
-        guard hotWallets > 0 else { throw ValidationError("--hot-wallets must be positive") }
-        var p = PayoutConfiguration()
-        p.automatic = automatic
-        p.mainnet = !testnetAddresses
-        return p
-    }
-
-    /// The dispatcher on the embedded devnet, unless turned off.
-    func dispatcher(for market: Marketplace) async -> PayoutDispatcher? {
-        guard !noPayoutDispatcher else { return nil }
-        return await PayoutDispatcher.devnet(market: market, walletsPerNetwork: hotWallets)
-    }
-}
-
 struct WalletCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wallet", abstract: "Payout addresses, balance and withdrawals on a running server.",

@@ -30,6 +30,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Run the payout dispatcher (payouts.dispatcher).") var payoutDispatcher: Bool?
     @Option(help: "Log lines as text or json (log.format).") var logFormat: String?
     @Option(help: "Lowest level logged (log.level).") var logLevel: String?
+    @OptionGroup var nodes: EVMNodeOptions
+    @Option(name: .customLong("a2a-skill"), help: "A task type the A2A agent card offers as a skill (repeatable; a2a.skills).")
+    var a2aSkills: [String] = []
 
     /// The flags given on the command line, by configuration key.
     var flags: [String: ConfigValue] {
@@ -48,6 +51,8 @@ struct Serve: AsyncParsableCommand {
         put("payouts.dispatcher", payoutDispatcher.map { .bool($0) })
         put("log.format", logFormat.map { .string($0) })
         put("log.level", logLevel.map { .string($0) })
+        for k in EVMNodeOptions.keys { put(k.key, nodes.given[k.key].map { .string($0) }, secret: k.secret) }
+        if !a2aSkills.isEmpty { put("a2a.skills", .stringArray(a2aSkills)) }
         return f
     }
 
@@ -69,7 +74,7 @@ struct Serve: AsyncParsableCommand {
         var payoutArguments = ["--auto-payout", s.autoPayout, "--hot-wallets", String(s.hotWallets)]
         if s.testnetAddresses { payoutArguments.append("--testnet-addresses") }
         if !s.payoutDispatcher { payoutArguments.append("--no-payout-dispatcher") }
-        let payouts = try PayoutOptions.parse(payoutArguments)
+        let payouts = try PayoutOptions.parse(payoutArguments + EVMNodeOptions.arguments(s.evmNodes))
 
         let market = try await database.open(payouts: try payouts.configuration())
         var configuration = ServerConfiguration()
@@ -82,7 +87,9 @@ struct Serve: AsyncParsableCommand {
         configuration.maxEventStreams = s.eventStreams
         configuration.maxLongPollsPerKey = s.longPollsPerKey
         configuration.maxLongPolls = s.longPolls
-        configuration.payoutDispatcher = await payouts.dispatcher(for: market)
+        configuration.metricsOpenToLoopback = s.metricsOpenToLoopback
+        configuration.payoutDispatcher = try await payouts.dispatcher(for: market, dataDir: s.dataDir)
+        if !s.a2aSkills.isEmpty { configuration.a2a.skills = s.a2aSkills.map { A2AConfiguration.Skill(taskType: $0) } }
         let adminNote = try await ensureAdmin(market, dataDir: s.dataDir, host: s.host, port: s.port)
         let app = buildApplication(configuration, marketplace: market) { actualPort in
             print("Workhive is listening on http://\(s.host):\(actualPort) (\(database.summary))")

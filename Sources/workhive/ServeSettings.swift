@@ -24,6 +24,10 @@ struct ServeSettings: Sendable, Equatable {
     var longPolls = 10_000
     var logFormat = "text"
     var logLevel = "info"
+    var metricsOpenToLoopback = true
+    /// `payouts.bep20.*`, `payouts.arbitrum.*` and `payouts.keystore` as given (EVMNodeOptions checks them).
+    var evmNodes: [String: String] = [:]
+    var a2aSkills: [String] = []
 
     /// A key, its default (as the README shows it) and what it means.
     struct Key: Sendable {
@@ -46,13 +50,29 @@ struct ServeSettings: Sendable, Equatable {
         Key(name: "payouts.hot_wallets", flag: "--hot-wallets", defaultValue: "2", help: "hot wallets per network on the embedded devnet"),
         Key(name: "payouts.testnet_addresses", flag: "--testnet-addresses", defaultValue: "false", help: "accept testnet-flagged payout addresses"),
         Key(name: "payouts.dispatcher", flag: "--no-payout-dispatcher", defaultValue: "true", help: "run the payout dispatcher"),
-        Key(name: "limits.event_streams_per_key", flag: nil, defaultValue: "8", help: "open event WebSockets per API key"),
-        Key(name: "limits.event_streams", flag: nil, defaultValue: "10000", help: "open event WebSockets in all"),
+        Key(name: "limits.event_streams_per_key", flag: nil, defaultValue: "8", help: "open event streams (WebSockets, A2A SSE) per API key"),
+        Key(name: "limits.event_streams", flag: nil, defaultValue: "10000", help: "open event streams in all"),
         Key(name: "limits.long_polls_per_key", flag: nil, defaultValue: "16", help: "long-polling claims per API key"),
         Key(name: "limits.long_polls", flag: nil, defaultValue: "10000", help: "long-polling claims in all"),
+        Key(name: "metrics.loopback_open", flag: nil, defaultValue: "true",
+            help: "GET /metrics needs no key from a loopback peer that no proxy forwarded; false: the admin key always"),
         Key(name: "log.format", flag: "--log-format", defaultValue: "text", help: "text or json (one JSON object per line)"),
         Key(name: "log.level", flag: "--log-level", defaultValue: "info", help: "trace, debug, info, notice, warning, error or critical"),
-    ]
+        Key(name: "a2a.skills", flag: "--a2a-skill", defaultValue: "[general]",
+            help: "task types the A2A agent card offers as skills; the first is the default for messages that name none"),
+    ] + EVMNodeOptions.keys.map { k in
+        let setting = k.key.split(separator: ".").last.map(String.init) ?? k.key
+        let (defaultValue, help): (String, String) = switch setting {
+        case "rpc_url": ("(none: devnet)", "JSON-RPC node this network is paid through, from the keystore's hot wallets (secret: never logged)")
+        case "token": ("mainnet USDT", "USDT contract address (EIP-55)")
+        case "chain_id": ("mainnet", "chain id the node must report")
+        case "token_decimals": ("mainnet USDT's", "decimals of that token")
+        case "max_fee_wei": (k.key.contains("bep20") ? "10 gwei" : "2 gwei", "highest fee per gas ever bid")
+        case "confirmations": ("(finalized block)", "blocks counted for finality instead of the node's finalized block")
+        default: ("DATA_DIR/keystore", "hot-wallet keystore directory; its keys open with $WORKHIVE_WALLET_KEY")
+        }
+        return Key(name: k.key, flag: k.flag, defaultValue: defaultValue, help: help)
+    }
 
     /// A setting that is there but wrong, named by its key.
     struct Invalid: Error, CustomStringConvertible {
@@ -66,7 +86,8 @@ struct ServeSettings: Sendable, Equatable {
                      environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> ServeSettings {
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: Dictionary(uniqueKeysWithValues: flags.map { (AbsoluteConfigKey(stringLiteral: $0.key), $0.value) })),
-            EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(["WORKHIVE_DATABASE_URL"]))
+            EnvironmentVariablesProvider(environmentVariables: environment,
+                                         secretsSpecifier: .specific(["WORKHIVE_DATABASE_URL", "WORKHIVE_PAYOUTS_BEP20_RPC_URL", "WORKHIVE_PAYOUTS_ARBITRUM_RPC_URL"]))
                 .prefixKeys(with: "workhive"),
         ]
         if let file {
@@ -100,8 +121,15 @@ struct ServeSettings: Sendable, Equatable {
         s.eventStreams = try await read("limits.event_streams") { try await r.fetchInt(forKey: "limits.event_streams", default: d.eventStreams) }
         s.longPollsPerKey = try await read("limits.long_polls_per_key") { try await r.fetchInt(forKey: "limits.long_polls_per_key", default: d.longPollsPerKey) }
         s.longPolls = try await read("limits.long_polls") { try await r.fetchInt(forKey: "limits.long_polls", default: d.longPolls) }
+        s.metricsOpenToLoopback = try await read("metrics.loopback_open") {
+            try await r.fetchBool(forKey: "metrics.loopback_open", default: d.metricsOpenToLoopback)
+        }
         s.logFormat = try await read("log.format") { try await r.fetchString(forKey: "log.format", default: d.logFormat) }
         s.logLevel = try await read("log.level") { try await r.fetchString(forKey: "log.level", default: d.logLevel) }
+        for k in EVMNodeOptions.keys {
+            s.evmNodes[k.key] = try await read(k.key) { try await r.fetchString(forKey: ConfigKey(k.key), isSecret: k.secret) }
+        }
+        s.a2aSkills = try await read("a2a.skills") { try await r.fetchStringArray(forKey: "a2a.skills", default: []) }
         try s.validate()
         return s
     }
@@ -120,6 +148,13 @@ struct ServeSettings: Sendable, Equatable {
             try check(n > 0, key, "must be positive")
         }
         try check(["text", "json"].contains(logFormat), "log.format", "must be text or json, is '\(logFormat)'")
+        do { _ = try EVMNodeOptions.parse(EVMNodeOptions.arguments(evmNodes)).evmConfigurations() } catch {
+            let message = EVMNodeOptions.message(for: error)
+            // The key whose flag the message names (longest first: --bep20-token is in --bep20-token-decimals).
+            let key = EVMNodeOptions.keys.sorted { $0.flag.count > $1.flag.count }.first { message.contains($0.flag) }?.key ?? "payouts"
+            throw Invalid(key: key, problem: message)
+        }
+        try check(a2aSkills.allSatisfy { !$0.isEmpty }, "a2a.skills", "a skill's task type must not be empty")
         try check(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel), "log.level", "unknown level '\(logLevel)'")
     }
 }

@@ -1,44 +1,19 @@
 import Foundation
 import Testing
 @testable import WorkhiveChains
+import WorkhiveTestSupport
 
-/// Finds a Python that can import eth-account: $WORKHIVE_PYTHON, then the package's .venv, then python3.
+/// The Python with eth-account the signing output is checked against (see TestPython).
 enum ReferencePython {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let script = packageRoot.appendingPathComponent("Tests/WorkhiveChainsTests/python/eth_cross_check.py")
-    static let isCI = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty } ?? false
-
-    static let executable: String? = {
-        var candidates: [String] = []
-        if let configured = ProcessInfo.processInfo.environment["WORKHIVE_PYTHON"] { candidates.append(configured) }
-        candidates.append(packageRoot.appendingPathComponent(".venv/bin/python3").path)
-        candidates.append("/usr/bin/env")
-        for candidate in candidates {
-            let args = candidate == "/usr/bin/env" ? ["python3", "-c", "import eth_account"] : ["-c", "import eth_account"]
-            if let result = try? run(candidate, args), result.status == 0 { return candidate }
-        }
-        return nil
-    }()
+    static let script = TestPython.packageRoot.appendingPathComponent("Tests/WorkhiveChainsTests/python/eth_cross_check.py")
+    static let executable = TestPython.executable(importing: ["eth_account"])
 
     /// Runs the check where it can; under CI a missing reference library is a failure, elsewhere a skip.
     static var runnable: Bool {
-        if executable == nil && !isCI {
+        if executable == nil && !TestPython.isCI {
             print("note: eth-account cross-check skipped: no python3 with eth-account (pip install -r Tests/WorkhiveChainsTests/python/requirements.txt into .venv, or set WORKHIVE_PYTHON)")
         }
-        return executable != nil || isCI
-    }
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return executable != nil || TestPython.isCI
     }
 }
 
@@ -123,8 +98,7 @@ enum ReferencePython {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-eth-cross-check-\(UUID().uuidString).json")
         try JSONEncoder().encode(cases).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let args = python == "/usr/bin/env" ? ["python3", ReferencePython.script.path, file.path] : [ReferencePython.script.path, file.path]
-        let result = try ReferencePython.run(python, args)
+        let result = try TestPython.run(python, TestPython.arguments(for: python, [ReferencePython.script.path, file.path]))
         #expect(result.status == 0, "eth-account disagrees:\n\(result.output)")
         #expect(result.output.contains("OK"), "\(result.output)")
         print(result.output)

@@ -72,7 +72,7 @@ import WorkhiveTestSupport
             #expect(try await Self.http.execute(signup, timeout: .seconds(5)).status == .forbidden)
         }
         let flagged = try ServerProcess(port: flagPort, dataDirectory: dir + "/data", databaseURL: nil,
-                                        arguments: ["--config", dir + "/workhive.yaml", "--no-closed-signup"],
+                                        extraArguments: ["--config", dir + "/workhive.yaml", "--no-closed-signup"],
                                         environment: ["WORKHIVE_SERVER_PORT": String(envPort)])
         try await flagged.start()
         #expect(await healthy(flagPort))
@@ -91,7 +91,7 @@ import WorkhiveTestSupport
         let dir = Self.root()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = try ServerProcess(dataDirectory: dir, databaseURL: nil,
-                                       arguments: ["--log-format", "json", "--log-level", "trace", "--shutdown-grace-seconds", "10"])
+                                       extraArguments: ["--log-format", "json", "--log-level", "trace", "--shutdown-grace-seconds", "10"])
         try await server.start()
         let admin = WorkhiveClient(baseURL: server.url, apiKey: try String(contentsOfFile: dir + "/admin-key", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines), httpClient: Self.http)

@@ -8,18 +8,18 @@ final class ServerProcess: @unchecked Sendable {
     let port: Int
     let dataDirectory: String
     let databaseURL: String?
-    /// More `serve` arguments, and environment variables added to the test's own.
+    /// More `serve` flags, and environment variables beside the test process's own.
     let extraArguments: [String]
     let environment: [String: String]
     private var process: Process?
     var url: String { "http://127.0.0.1:\(port)" }
     var logPath: String { dataDirectory + "/server-\(port).log" }
 
-    init(port: Int? = nil, dataDirectory: String, databaseURL: String?, arguments: [String] = [], environment: [String: String] = [:]) throws {
+    init(port: Int? = nil, dataDirectory: String, databaseURL: String?, extraArguments: [String] = [], environment: [String: String] = [:]) throws {
         self.port = try port ?? PostgresCluster.freePort()
         self.dataDirectory = dataDirectory
         self.databaseURL = databaseURL
-        self.extraArguments = arguments
+        self.extraArguments = extraArguments
         self.environment = environment
     }
 
@@ -46,7 +46,7 @@ final class ServerProcess: @unchecked Sendable {
         var arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory, "--rate-limit", "0"]
         if let databaseURL { arguments += ["--database-url", databaseURL] }
         process.arguments = arguments + extraArguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -68,9 +68,11 @@ final class ServerProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let log = (try? String(contentsOfFile: dataDirectory + "/server-\(port).log", encoding: .utf8)) ?? ""
         throw PostgresCluster.Unavailable(description: "workhive serve on port \(port) did not become healthy:\n\(log.suffix(2000))")
     }
+
+    /// What the server printed so far (all its starts).
+    var log: String { (try? String(contentsOfFile: dataDirectory + "/server-\(port).log", encoding: .utf8)) ?? "" }
 
     /// Kills the server at once, as a crash would: no graceful shutdown.
     func kill() {

@@ -81,10 +81,11 @@ import WorkhiveCore
         #expect(claim == nil)
         #expect(elapsed >= .milliseconds(1950))
         #expect(elapsed < .seconds(5))
-        // No wait answers at once (well under the wait above, even on a busy machine).
+        // No wait answers without waiting: in less time than the 2 s wait above took, whatever the
+        // machine's load (one query took over a second on a machine with four builds running).
         let quick = ContinuousClock.now
         #expect(try await h.market.claim(worker, taskType: "social.like", waitSeconds: 0) == nil)
-        #expect(ContinuousClock.now - quick < .seconds(1))
+        #expect(ContinuousClock.now - quick < elapsed)
         try await h.assertLedger()
     }
 

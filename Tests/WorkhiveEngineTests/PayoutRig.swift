@@ -6,7 +6,8 @@ import WorkhiveCore
 import WorkhiveTestSupport
 
 /// A marketplace with payout settings, an in-memory devnet and a dispatcher whose passes each move the
-/// devnet's clock on by `millisPerPass`. Every pass runs under the ledger audit.
+/// devnet's clock on by `millisPerPass`; networks in `realRails` pay through those instead (the EVM
+/// adapter on the local EVM). Every pass runs under the ledger audit.
 struct PayoutRig {
     let h: EngineHarness
     let devnet: Devnet
@@ -14,7 +15,7 @@ struct PayoutRig {
 
     static func make(
         _ engine: TestEngine, millisPerPass: Int64 = 1_000, faults: DevnetRandomFaults = .none, walletsPerNetwork: Int = 1,
-        configure: (inout PayoutConfiguration) -> Void = { _ in }
+        realRails: [PayoutNetwork: PayoutRail] = [:], configure: (inout PayoutConfiguration) -> Void = { _ in }
     ) async throws -> PayoutRig {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -31,8 +32,8 @@ struct PayoutRig {
         let market = try await Marketplace.open(database: try location.open(), configuration: configuration, clock: clock, random: SeededRandom(seed: 42))
         let h = EngineHarness(market: market, clock: clock, directory: directory, location: location)
         let devnet = Devnet(fees: FeeModel(schedule: configuration.payouts.fees), randomFaults: faults)
-        var rails: [PayoutNetwork: PayoutRail] = [:]
-        for network in PayoutNetwork.allCases {
+        var rails = realRails
+        for network in PayoutNetwork.allCases where realRails[network] == nil {
             let wallets = (0..<walletsPerNetwork).map { DevnetPayoutSigner(network: network, index: $0, fees: configuration.payouts.fees) }
             for w in wallets { await devnet.mint(1_000_000_000_000, to: w.address, on: network) }
             rails[network] = PayoutRail(settlement: await devnet.settlement(network), wallets: wallets)

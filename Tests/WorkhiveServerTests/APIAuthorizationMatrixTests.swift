@@ -25,6 +25,9 @@ struct APIAuthorizationMatrixTests {
     static let rules: [String: Rule] = [
         "GET /healthz": rule({ _ in "/healthz" }, nil, 200, 200, 200, 200, 200, 200),
         "GET /openapi.yaml": rule({ _ in "/openapi.yaml" }, nil, 200, 200, 200, 200, 200, 200),
+        "GET /.well-known/agent-card.json": rule({ _ in "/.well-known/agent-card.json" }, nil, 200, 200, 200, 200, 200, 200),
+        // JSON-RPC answers refusals inside a 200 (A2A's binding); only the missing key is HTTP's.
+        "POST /v1/a2a": rule({ _ in "/v1/a2a" }, #"{"jsonrpc": "2.0", "id": 1, "method": "ListTasks", "params": {}}"#, 401, 200, 200, 200, 200, 200),
         "GET /metrics": rule({ _ in "/metrics" }, nil, 401, 403, 403, 403, 403, 200),
         "POST /v1/owners": rule({ _ in "/v1/owners" }, #"{"name": "new"}"#, 201, 201, 201, 201, 201, 201),
         "GET /v1/me": rule({ _ in "/v1/me" }, nil, 401, 200, 200, 200, 200, 200),

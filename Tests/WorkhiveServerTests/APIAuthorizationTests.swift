@@ -54,6 +54,7 @@ struct APIAuthorizationTests {
         (.get, "/v1/claims/1/delegation", nil),
         (.get, "/v1/delegations/1", nil),
         (.post, "/v1/delegations/1/sub-tasks/0/retry", nil),
+        (.post, "/v1/a2a", #"{"jsonrpc": "2.0", "id": 1, "method": "GetTask", "params": {"id": "1"}}"#),
     ]
 
     @Test("the route list above is every /v1 route but sign-up")

@@ -80,7 +80,7 @@ struct APILimitsTests {
             let second = try await EventSocket.open(api, port: port, key: worker.key)
             // A third stream is answered 429 before any upgrade.
             let refused = try await api.send(.get, "/v1/events", key: worker.key)
-            #expect(api.expectError(refused, 429, "rate_limited")?.message.contains("at most 2 open event WebSockets") == true)
+            #expect(api.expectError(refused, 429, "rate_limited")?.message.contains("at most 2 open event streams") == true)
             // Another key still connects.
             let other = try await api.soloWorker("other")
             let third = try await EventSocket.open(api, port: port, key: other.key)

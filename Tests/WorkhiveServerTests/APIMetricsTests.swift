@@ -1,4 +1,7 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
 import Testing
 import WorkhiveCore
 @testable import WorkhiveServer
@@ -46,6 +49,30 @@ struct APIMetricsTests {
             text = try await api.send(.get, "/metrics", key: world.admin.key).text
             #expect(Self.sample(text, #"workhive_http_requests_total{method="GET",route="unmatched",status="404"}"#) == 1)
         }
+    }
+
+    @Test("a local scrape needs no key; a forwarded one, a remote one or a server set to refuse it does")
+    func loopbackScrape() async throws {
+        try await withAPI(.live) { api in
+            let local = try await api.send(.get, "/metrics")
+            #expect(local.status == 200 && local.text.contains("# TYPE workhive_tasks gauge"), "\(local.status) \(local.text.prefix(200))")
+            let worker = try await api.soloWorker("social.like")
+            api.expectError(try await api.send(.get, "/metrics", key: worker.key), 403, "forbidden")
+            for header in ["X-Forwarded-For", "Forwarded"] {
+                var proxied = HTTPFields()
+                proxied[HTTPField.Name(header)!] = "203.0.113.7"
+                api.expectError(try await api.send(.get, "/metrics", headers: proxied), 401, "unauthenticated")
+            }
+        }
+        try await withAPI(.live, configure: { $0.metricsOpenToLoopback = false }) { api in
+            api.expectError(try await api.send(.get, "/metrics"), 401, "unauthenticated")
+        }
+        // The rule itself: loopback peers in both families, nobody else.
+        let request = Request(head: .init(method: .get, scheme: "http", authority: "x", path: "/metrics"), body: .init(buffer: .init()))
+        for (ip, open) in [("127.0.0.1", true), ("127.8.9.1", true), ("::1", true), ("10.0.0.1", false), ("2001:db8::1", false)] {
+            #expect(APIRoutes.isLocalScrape(request, from: try SocketAddress(ipAddress: ip, port: 1)) == open, "\(ip)")
+        }
+        #expect(!APIRoutes.isLocalScrape(request, from: nil))
     }
 
     @Test("label values are escaped as the text format wants")

@@ -1,0 +1,40 @@
+import Foundation
+
+/// The Python the tests' reference libraries and peers run on: $WORKHIVE_PYTHON, then the package's
+/// .venv (which .ci/run fills from the requirements files), then python3 on the PATH — the first that
+/// imports the modules a test needs. Without one a test skips, unless `CI` is set: then it fails.
+public enum TestPython {
+    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static let isCI = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty } ?? false
+
+    /// An executable that imports every module in `modules`; "/usr/bin/env" means `env python3`.
+    public static func executable(importing modules: [String]) -> String? {
+        var candidates: [String] = []
+        if let configured = ProcessInfo.processInfo.environment["WORKHIVE_PYTHON"] { candidates.append(configured) }
+        candidates.append(packageRoot.appendingPathComponent(".venv/bin/python3").path)
+        candidates.append("/usr/bin/env")
+        let probe = ["-c", modules.map { "import \($0)" }.joined(separator: "; ")]
+        for candidate in candidates {
+            if let result = try? run(candidate, arguments(for: candidate, probe)), result.status == 0 { return candidate }
+        }
+        return nil
+    }
+
+    /// `arguments` for a Python script or flags, with "python3" in front when the executable is env.
+    public static func arguments(for executable: String, _ arguments: [String]) -> [String] {
+        executable == "/usr/bin/env" ? ["python3"] + arguments : arguments
+    }
+
+    public static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
