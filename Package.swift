@@ -124,6 +124,7 @@ let package = Package(
             name: "WorkhiveServerTests",
             dependencies: [
                 "WorkhiveServer", "WorkhiveAgent", "WorkhiveChains", "WorkhiveTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Yams", package: "Yams"),

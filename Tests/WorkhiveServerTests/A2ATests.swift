@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Testing
 import WorkhiveCore
 @testable import WorkhiveServer
@@ -94,10 +96,23 @@ struct A2ATests {
                 return r["error"]?["data"]?.asArray?.first?["reason"]?.stringValue
             }
             #expect(try await probe() != "RATE_LIMITED")
+            // The stream on a connection of its own (the test client has one, and serves one request at a time).
+            var subscribe = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(api.port))/v1/a2a")
+            subscribe.method = .POST
+            subscribe.headers.add(name: "Authorization", value: "Bearer \(requester.key)")
+            subscribe.headers.add(name: "Content-Type", value: "application/json")
+            subscribe.body = .bytes(ByteBuffer(string: Self.rpc("SubscribeToTask", #"{"id": "\#(open)"}"#)))
+            let request = subscribe
             let stream = Task {
-                try await api.send(.post, "/v1/a2a", key: requester.key, json: Self.rpc("SubscribeToTask", #"{"id": "\#(open)"}"#)).text
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+                return String(buffer: try await response.body.collect(upTo: 1 << 20))
             }
-            try await waitUntil("the stream to hold the slot") { try await probe() == "RATE_LIMITED" }
+            do {
+                try await waitUntil("the stream to hold the slot") { try await probe() == "RATE_LIMITED" }
+            } catch {
+                _ = try await api.send(.post, "/v1/tasks/\(open)/cancel", key: requester.key)  // ends the stream
+                throw error
+            }
             _ = try await api.send(.post, "/v1/tasks/\(open)/cancel", key: requester.key)
             #expect(try await stream.value.contains("TASK_STATE_CANCELED"))
             try await waitUntil("the ended stream to give the slot back") { try await probe() != "RATE_LIMITED" }
