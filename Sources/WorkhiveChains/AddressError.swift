@@ -55,3 +55,13 @@ public enum AddressError: Error, Equatable, Hashable, Sendable, CustomStringConv
 
     public var description: String { "\(code): \(message)" }
 }
+
+/// `.badCharacter` for the character holding a UTF-8 offset, positioned in characters (what a person counts).
+func badCharacter(in string: String, utf8Offset: Int) -> AddressError {
+    let utf8 = string.utf8
+    var i = utf8.index(utf8.startIndex, offsetBy: utf8Offset)
+    // Step back to a character boundary if the offset lands inside a multi-byte character.
+    while i > utf8.startIndex, String.Index(i, within: string) == nil { i = utf8.index(before: i) }
+    let index = String.Index(i, within: string)!
+    return .badCharacter(string[index], position: string.distance(from: string.startIndex, to: index))
+}

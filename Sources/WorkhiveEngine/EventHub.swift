@@ -79,6 +79,8 @@ public final class EventHub: Sendable {
     }
 
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    /// Claimers long-polling for work right now, over every task type.
+    public var waiterCount: Int { state.withLock { $0.work.values.reduce(0) { $0 + $1.waiters.count } } }
 
     /// The current generation of work of `taskType`; pass it to `waitForWork` after looking at the queue.
     public func workGeneration(_ taskType: String) -> UInt64 {

@@ -91,8 +91,8 @@ extension Marketplace {
             throw WorkhiveError.invalid("amount_micro_usdt must be between 1 and \(TaskSpec.maxRewardMicroUSDT)")
         }
         let now = self.now()
-        let source = system.deposits(for: target)
         let funds = try await fundsAccount(of: target)
+        let source = system.deposits(for: target)
         return try await transact { tx, events in
             var batch = LedgerBatch()
             batch.posted(from: source, to: funds, amountMicroUSDT, .deposit)

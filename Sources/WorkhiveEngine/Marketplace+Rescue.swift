@@ -81,11 +81,12 @@ extension Marketplace {
         }
     }
 
-    /// Runs `rescue` every `interval` until cancelled.
-    public func runRescuer(every interval: Duration) async {
+    /// Runs `rescue` every `interval` until cancelled, telling `onReport` what each pass did.
+    public func runRescuer(every interval: Duration, onReport: @Sendable (RescueReport) -> Void = { _ in }) async {
         while !Task.isCancelled {
             do {
                 let report = try await rescue()
+                onReport(report)
                 if report.total > 0 {
                     logger.info("lease rescuer", metadata: [
                         "reopened": "\(report.reopened)", "failed": "\(report.failed)",

@@ -112,8 +112,11 @@ struct SystemAccounts: Sendable {
     let platformFee: [AccountID]
     let deposits: [AccountID]
 
-    func platformFee(for task: TaskID) -> AccountID { platformFee[Int(task.rawValue % Int64(platformFee.count))] }
-    func deposits(for owner: OwnerID) -> AccountID { deposits[Int(owner.rawValue % Int64(deposits.count))] }
+    func platformFee(for task: TaskID) -> AccountID { platformFee[Self.shard(task.rawValue, of: platformFee.count)] }
+    func deposits(for owner: OwnerID) -> AccountID { deposits[Self.shard(owner.rawValue, of: deposits.count)] }
+
+    /// A shard index for any id, negative ones included (a client may send any 64-bit number).
+    static func shard(_ id: Int64, of count: Int) -> Int { Int(UInt64(bitPattern: id) % UInt64(count)) }
 
     static func ensure(in db: any SQLDatabase, shards: Int, now: Int64) async throws -> SystemAccounts {
         try await db.write { tx in

@@ -24,6 +24,16 @@ public struct ServerConfiguration: Sendable {
     /// Sends queued payouts (the embedded devnet by default in `workhive serve`); nil runs no dispatcher.
     public var payoutDispatcher: PayoutDispatcher?
     public var payoutInterval: Duration = .milliseconds(500)
+    /// Open event streams (WebSockets and A2A SSE) per API key, and for the whole server.
+    public var maxEventStreamsPerKey = 8
+    public var maxEventStreams = 10_000
+    /// Claims long-polling (`wait_seconds` > 0) at once per API key, and for the whole server.
+    public var maxLongPollsPerKey = 16
+    public var maxLongPolls = 10_000
+    /// Where request counts and latencies are recorded; `GET /metrics` serves them (admin key).
+    public var metrics = ServerMetrics()
+    /// `GET /metrics` without a key from a loopback peer that no proxy forwarded (a local Prometheus).
+    public var metricsOpenToLoopback = true
     /// The A2A agent card's skills (one per task type offered) and name.
     public var a2a = A2AConfiguration()
 
@@ -43,7 +53,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "workhive"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
-    app.addServices(LeaseRescuerService(marketplace: marketplace, interval: configuration.rescueInterval))
+    app.addServices(LeaseRescuerService(marketplace: marketplace, interval: configuration.rescueInterval, metrics: configuration.metrics))
     if let dispatcher = configuration.payoutDispatcher {
         app.addServices(PayoutDispatcherService(dispatcher: dispatcher, interval: configuration.payoutInterval))
     }
@@ -54,10 +64,11 @@ public func buildApplication(
 struct LeaseRescuerService: Service {
     let marketplace: Marketplace
     let interval: Duration
+    let metrics: ServerMetrics
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await marketplace.runRescuer(every: interval)
+            await marketplace.runRescuer(every: interval, onReport: metrics.rescued)
         }
     }
 }

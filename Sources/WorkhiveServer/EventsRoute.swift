@@ -9,17 +9,26 @@ import WorkhiveEngine
 /// everyone hears of their own verdicts and credits.
 struct EventsRoute {
     let marketplace: Marketplace
+    /// Open event WebSockets per key and in all.
+    let streams: ConnectionQuota
 
     func register(on router: Router<WorkhiveRequestContext>) {
         let m = marketplace
         router.ws("/v1/events") { request, context in
-            _ = try context.requirePrincipal()
+            let principal = try context.requirePrincipal()
+            try streams.requireRoom(principal.quotaKey)
             guard request.headers[.upgrade]?.lowercased() == "websocket" else {
                 throw WorkhiveError.invalid("/v1/events is a WebSocket: connect with 'Upgrade: websocket'")
             }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, wsContext in
             guard let principal = wsContext.requestContext.principal else { return }
+            // Two upgrades racing for the last slot: the loser is closed at once with a reason.
+            guard (try? streams.enter(principal.quotaKey)) != nil else {
+                try await outbound.close(.policyViolation, reason: "too many open event WebSockets for this API key")
+                return
+            }
+            defer { streams.leave(principal.quotaKey) }
             let filter = try await Self.filter(for: principal, m)
             let stream = m.hub.subscribe(filter: filter)
             try await withThrowingTaskGroup(of: Void.self) { group in

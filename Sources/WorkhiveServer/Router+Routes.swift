@@ -8,13 +8,17 @@ import WorkhiveWeb
 func buildRouter(_ configuration: ServerConfiguration, marketplace: Marketplace) -> Router<WorkhiveRequestContext> {
     let router = Router(context: WorkhiveRequestContext.self)
     let routes = RouteTable()
+    router.add(middleware: MetricsMiddleware(metrics: configuration.metrics))
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware(routes: routes))
     router.add(middleware: AuthMiddleware(
         marketplace: marketplace, limiter: RateLimiter(perSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)))
-    APIRoutes(marketplace: marketplace, configuration: configuration).register(on: router)
+    let longPolls = ConnectionQuota("long-polling claims", perKey: configuration.maxLongPollsPerKey, total: configuration.maxLongPolls)
+    APIRoutes(marketplace: marketplace, configuration: configuration, longPolls: longPolls).register(on: router)
     FleetRoutes(marketplace: marketplace).register(on: router)
-    EventsRoute(marketplace: marketplace).register(on: router)
-    A2ARoutes(marketplace: marketplace, configuration: configuration.a2a).register(on: router)
+    let streams = ConnectionQuota("event streams (WebSockets and A2A SSE)", perKey: configuration.maxEventStreamsPerKey, total: configuration.maxEventStreams)
+    EventsRoute(marketplace: marketplace, streams: streams).register(on: router)
+    A2ARoutes(marketplace: marketplace, configuration: configuration.a2a, streams: streams).register(on: router)
     var web = configuration.web
     web.allowSignup = web.allowSignup && configuration.allowSignup
     WebApp(marketplace: marketplace, configuration: web).register(on: router)

@@ -10,12 +10,22 @@ import WorkhiveEngine
 struct APIRoutes {
     let marketplace: Marketplace
     let configuration: ServerConfiguration
+    let longPolls: ConnectionQuota
 
     func register(on router: Router<WorkhiveRequestContext>) {
         let m = marketplace
         router.get("/healthz") { _, _ in try JSONBody.response(["status": "ok"]) }
         router.get("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        }
+        router.get("/metrics") { request, context in
+            if let key = try AuthMiddleware.apiKey(request) {
+                guard try await m.authenticate(apiKey: key).isAdmin else { throw WorkhiveError.forbidden("/metrics is for admin keys only") }
+            } else if !(configuration.metricsOpenToLoopback && Self.isLocalScrape(request, from: context.remoteAddress)) {
+                throw WorkhiveError(.unauthenticated, "/metrics needs an admin key: 'Authorization: Bearer <key>'")
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: try await configuration.metrics.render(m))))
         }
 
         let v1 = router.group("v1")
@@ -109,8 +119,14 @@ struct APIRoutes {
             let p = try context.requirePrincipal()
             let body = try await JSONBody.decode(ClaimRequest.self, from: request)
             if let wait = body.waitSeconds, !(0...30).contains(wait) { throw WorkhiveError.invalid("wait_seconds must be between 0 and 30") }
-            guard let claim = try await m.claim(p, taskType: body.taskType, capabilities: body.capabilities, waitSeconds: body.waitSeconds ?? 0)
-            else { return noContent() }
+            let wait = body.waitSeconds ?? 0
+            let claim = if wait > 0 {
+                try await longPolls.holding(p.quotaKey) { try await m.claim(p, taskType: body.taskType, capabilities: body.capabilities, waitSeconds: wait) }
+            } else {
+                try await m.claim(p, taskType: body.taskType, capabilities: body.capabilities, waitSeconds: 0)
+            }
+            guard let claim else { return noContent() }
+            configuration.metrics.claimed(verification: body.taskType == "verify")
             return try JSONBody.response(claim, status: .created)
         }
         v1.post("claims/:id/heartbeat") { _, context in
@@ -181,5 +197,15 @@ extension WorkhiveRequestContext {
             throw WorkhiveError.invalid("'\(parameters.get(name) ?? "")' is not a valid id")
         }
         return ID(rawValue: value)
+    }
+}
+
+extension APIRoutes {
+    /// A scrape from this machine that no proxy forwarded: a Prometheus beside the server needs no key,
+    /// while a reverse proxy on the same host (which adds Forwarded / X-Forwarded-For) does not open it.
+    static func isLocalScrape(_ request: Request, from address: SocketAddress?) -> Bool {
+        guard let ip = address?.ipAddress else { return false }
+        let forwarded = request.headers[HTTPField.Name("Forwarded")!] != nil || request.headers[HTTPField.Name("X-Forwarded-For")!] != nil
+        return !forwarded && (ip == "::1" || ip.hasPrefix("127.") || ip.hasPrefix("::ffff:127."))
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 
 /// A submitted form: text fields, and files for multipart forms.
 struct FormData: Sendable {
@@ -17,19 +16,6 @@ struct FormData: Sendable {
 
     /// The trimmed value, or "" when missing.
     func text(_ name: String) -> String { (self[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
-
-    /// Reads the request body as `application/x-www-form-urlencoded` or `multipart/form-data`.
-    static func read(_ request: Request, limit: Int) async throws -> FormData {
-        var request = request
-        let buffer = try await request.collectBody(upTo: limit)
-        let bytes = Array(buffer: buffer)
-        let contentType = request.headers[.contentType] ?? ""
-        if contentType.lowercased().hasPrefix("multipart/form-data") {
-            guard let boundary = Multipart.boundary(from: contentType) else { throw FormRefused("the form upload has no boundary") }
-            return try Multipart.parse(bytes, boundary: boundary)
-        }
-        return urlEncoded(String(decoding: bytes, as: UTF8.self))
-    }
 
     static func urlEncoded(_ text: String) -> FormData {
         var form = FormData()

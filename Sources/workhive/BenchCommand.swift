@@ -7,7 +7,7 @@ import WorkhiveEngine
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the platform: lifecycles per second in-process and over HTTP.",
-        subcommands: [Lifecycle.self, Queue.self, Claims.self, Writer.self, BenchPayouts.self, Consensus.self])
+        subcommands: [Lifecycle.self, Queue.self, Claims.self, Writer.self, BenchPayouts.self, Consensus.self, Soak.self])
 
     struct Lifecycle: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

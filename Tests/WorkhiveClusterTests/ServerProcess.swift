@@ -13,6 +13,7 @@ final class ServerProcess: @unchecked Sendable {
     let environment: [String: String]
     private var process: Process?
     var url: String { "http://127.0.0.1:\(port)" }
+    var logPath: String { dataDirectory + "/server-\(port).log" }
 
     init(port: Int? = nil, dataDirectory: String, databaseURL: String?, extraArguments: [String] = [], environment: [String: String] = [:]) throws {
         self.port = try port ?? PostgresCluster.freePort()
@@ -47,7 +48,6 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments = arguments + extraArguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        let logPath = dataDirectory + "/server-\(port).log"
         if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
@@ -79,6 +79,31 @@ final class ServerProcess: @unchecked Sendable {
         guard let process, process.isRunning else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// Sends SIGTERM (a graceful shutdown) and returns the exit status once the process has ended.
+    func terminate() async -> Int32 {
+        guard let process, process.isRunning else { return process?.terminationStatus ?? -1 }
+        Glibc.kill(process.processIdentifier, SIGTERM)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationStatus
+    }
+
+    var isRunning: Bool { process?.isRunning ?? false }
+
+    /// Runs the `workhive` executable to its end with `arguments`; returns its exit status and output.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
     func stop() {

@@ -80,7 +80,7 @@ import WorkhiveCore
         let elapsed = ContinuousClock.now - start
         #expect(claim == nil)
         #expect(elapsed >= .milliseconds(1950))
-        #expect(elapsed < .seconds(5))
+        #expect(elapsed < .seconds(10))  // the timer ends it (a machine with load 14 took 5.5 s)
         // No wait answers without waiting: in less time than the 2 s wait above took, whatever the
         // machine's load (one query took over a second on a machine with four builds running).
         let quick = ContinuousClock.now
@@ -119,7 +119,7 @@ import WorkhiveCore
         try await Task.sleep(for: .milliseconds(100))
         waiting.cancel()
         #expect(try await waiting.value == nil)
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(8))  // before the 10 s wait ends (load 14 took 5.3 s)
     }
 
     @Test(arguments: TestEngine.available) func heartbeatExtendsTheLeaseFromNow(engine: TestEngine) async throws {

@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Testing
 import WorkhiveCore
 @testable import WorkhiveServer
@@ -74,6 +76,46 @@ struct A2ATests {
             #expect(try await code(worker.key, post) == (-32000, "FORBIDDEN"))
             let poor = try await api.signUp("poor")
             #expect(try await code(poor.key, post) == (-32000, "INSUFFICIENT_FUNDS"))
+        }
+    }
+
+    @Test("an SSE stream holds one of the key's event-stream slots until it ends")
+    func streamQuota() async throws {
+        try await withAPI(.live, configure: { $0.maxEventStreamsPerKey = 1 }) { api in
+            let requester = try await api.requester()
+            func post(_ id: String) async throws -> String {
+                let body = Self.rpc("SendMessage", Self.message(id: id, text: "t", metadata: #"{"reward_micro_usdt": 1000}"#))
+                return try #require(try await api.send(.post, "/v1/a2a", key: requester.key, json: body)["result"]?["task"]?["id"]?.stringValue)
+            }
+            let (open, final) = (try await post("open"), try await post("final"))
+            _ = try await api.send(.post, "/v1/a2a", key: requester.key, json: Self.rpc("CancelTask", #"{"id": "\#(final)"}"#))
+            // Subscribing to a final task takes a slot and gives it back at once (unsupported), or is
+            // refused for want of one: a probe of whether the open stream holds the key's only slot.
+            func probe() async throws -> String? {
+                let r = try await api.send(.post, "/v1/a2a", key: requester.key, json: Self.rpc("SubscribeToTask", #"{"id": "\#(final)"}"#))
+                return r["error"]?["data"]?.asArray?.first?["reason"]?.stringValue
+            }
+            #expect(try await probe() != "RATE_LIMITED")
+            // The stream on a connection of its own (the test client has one, and serves one request at a time).
+            var subscribe = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(api.port))/v1/a2a")
+            subscribe.method = .POST
+            subscribe.headers.add(name: "Authorization", value: "Bearer \(requester.key)")
+            subscribe.headers.add(name: "Content-Type", value: "application/json")
+            subscribe.body = .bytes(ByteBuffer(string: Self.rpc("SubscribeToTask", #"{"id": "\#(open)"}"#)))
+            let request = subscribe
+            let stream = Task {
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+                return String(buffer: try await response.body.collect(upTo: 1 << 20))
+            }
+            do {
+                try await waitUntil("the stream to hold the slot") { try await probe() == "RATE_LIMITED" }
+            } catch {
+                _ = try await api.send(.post, "/v1/tasks/\(open)/cancel", key: requester.key)  // ends the stream
+                throw error
+            }
+            _ = try await api.send(.post, "/v1/tasks/\(open)/cancel", key: requester.key)
+            #expect(try await stream.value.contains("TASK_STATE_CANCELED"))
+            try await waitUntil("the ended stream to give the slot back") { try await probe() != "RATE_LIMITED" }
         }
     }
 

@@ -304,7 +304,7 @@ struct OpenAPIConformanceTests {
         // The web app's pages share the router but are not API: the API is /v1 and the meta routes.
         let api = router.routes.filter { r in
             let path = r.path.description
-            return path.hasPrefix("/v1") || ["/healthz", "/openapi.yaml", "/.well-known/agent-card.json"].contains(path)
+            return path.hasPrefix("/v1") || ["/healthz", "/openapi.yaml", "/metrics", "/.well-known/agent-card.json"].contains(path)
         }
         let served = Set(api.map { "\($0.method.rawValue.uppercased()) \(normalized($0.path.description))" })
         let documented = Set(spec.operations.map { op in

@@ -11,6 +11,8 @@ import WorkhiveEngine
 struct A2ARoutes {
     let marketplace: Marketplace
     let configuration: A2AConfiguration
+    /// Open streams per key and in all, shared with the event WebSockets.
+    let streams: ConnectionQuota
     /// How often a stream looks at its task.
     var pollInterval: Duration = .milliseconds(200)
 
@@ -47,8 +49,16 @@ struct A2ARoutes {
             case "GetTask": return rawJSON(success(id, try await call.getTask(params)))
             case "ListTasks": return rawJSON(success(id, try await call.listTasks(params)))
             case "CancelTask": return rawJSON(success(id, try await call.cancelTask(params)))
-            case "SendStreamingMessage": return stream(id, try await call.startStreaming(params), call)
-            case "SubscribeToTask": return stream(id, try await call.startSubscription(params), call)
+            case "SendStreamingMessage", "SubscribeToTask":
+                let key = principal.quotaKey
+                try streams.enter(key)
+                do {
+                    let first = try await method == "SendStreamingMessage" ? call.startStreaming(params) : call.startSubscription(params)
+                    return stream(id, first, call, onEnd: { streams.leave(key) })
+                } catch {
+                    streams.leave(key)
+                    throw error
+                }
             case "CreateTaskPushNotificationConfig", "GetTaskPushNotificationConfig", "ListTaskPushNotificationConfigs",
                  "DeleteTaskPushNotificationConfig":
                 throw A2AError.pushNotSupported()
@@ -70,8 +80,9 @@ struct A2ARoutes {
 
     /// Server-sent events: one JSON-RPC response per event (a StreamResponse as its result), ending
     /// after the task's final status; an error after the stream began is sent as an `error` event.
-    private func stream(_ id: JSONValue, _ first: A2ACall.Watch, _ call: A2ACall) -> Response {
+    private func stream(_ id: JSONValue, _ first: A2ACall.Watch, _ call: A2ACall, onEnd: @escaping @Sendable () -> Void) -> Response {
         let body = ResponseBody { writer in
+            defer { onEnd() }
             func send(_ value: JSONValue, event: String? = nil) async throws {
                 let prefix = event.map { "event: \($0)\n" } ?? ""
                 try await writer.write(ByteBuffer(string: prefix + "data: \(value.jsonText)\n\n"))
