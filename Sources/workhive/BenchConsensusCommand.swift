@@ -34,6 +34,18 @@ extension Bench {
         @Option(help: "Adaptive minimum votes.") var minVotes = 1
         @Option(help: "Adaptive maximum votes.") var maxVotes = 5
         @Option(help: "Run on PostgreSQL at this URL (a schema of its own, dropped after) instead of SQLite.") var databaseURL: String?
+        @Option(help: "Quarantine threshold (default: the platform's).") var quarantineThreshold: Double?
+        @Option(help: "Quarantine confidence in standard deviations (default: the platform's).") var quarantineZ: Double?
+        @Option(help: "Verdicts before a quarantine (default: the platform's).") var quarantineMinVerdicts: Int?
+
+        /// The platform's trust policy, with any quarantine setting given on the command line.
+        var trust: TrustPolicy {
+            var t = TrustPolicy()
+            if let quarantineThreshold { t.quarantineThreshold = quarantineThreshold }
+            if let quarantineZ { t.quarantineZ = quarantineZ }
+            if let quarantineMinVerdicts { t.quarantineMinObservations = quarantineMinVerdicts }
+            return t
+        }
 
         static func problem(with policy: VerificationPolicy) -> String? {
             do {
@@ -80,7 +92,7 @@ extension Bench {
                   + (databaseURL == nil ? "SQLite" : "PostgreSQL"))
             var results: [(String, ConsensusSimulation.Result)] = []
             for (name, policy) in policies {
-                let bench = try await BenchDatabase.open(postgresURL: databaseURL)
+                let bench = try await BenchDatabase.open(postgresURL: databaseURL, trust: trust)
                 let sim = ConsensusSimulation(market: bench.market, pool: spec, policy: policy, tasks: taskCount, seed: seed)
                 let started = ContinuousClock.now
                 let result = try await sim.run()
@@ -106,16 +118,22 @@ extension Bench {
             return results
         }
 
+        /// After how many of its own votes each bad actor was quarantined, by kind: "colluder 23, 54; spammer 19".
         static func quarantines(_ r: ConsensusSimulation.Result) -> String {
-            let q = r.quarantine.map { $0.votes.map(String.init) ?? "not (\($0.totalVotes) votes)" }
-            return q.isEmpty ? "—" : q.joined(separator: ", ")
+            var kinds: [String] = []
+            var byKind: [String: [String]] = [:]
+            for q in r.quarantine {
+                if byKind[q.label] == nil { kinds.append(q.label) }
+                byKind[q.label, default: []].append(q.votes.map(String.init) ?? "not (\(q.totalVotes) votes)")
+            }
+            return kinds.isEmpty ? "—" : kinds.map { "\($0) " + byKind[$0]!.joined(separator: ", ") }.joined(separator: "; ")
         }
 
         /// Accuracy and paid votes per task lead the line, before anything else with a number in it
         /// (the pool's name or the adaptive target), so that a reader or a script takes them first.
         static func summaryLine(pool: String, policy: String, _ r: ConsensusSimulation.Result) -> String {
             String(format: "accuracy %.3f  paid votes/task %.2f  cast/task %.2f  USDT/correct verdict %.4f  pool %@  policy %@  "
-                   + "bad actors quarantined after (own votes): %@; honest verifiers quarantined: %d",
+                   + "bad actors quarantined after (own votes): %@ | honest verifiers quarantined: %d",
                    r.accuracy, r.paidPerTask, r.votesPerTask, r.usdtPerCorrect, pool.padding(toLength: 11, withPad: " ", startingAt: 0),
                    policy, quarantines(r), r.honestQuarantined)
         }
