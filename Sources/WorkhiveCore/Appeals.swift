@@ -1,5 +1,5 @@
 /// Appeals: a worker whose submission a panel rejected may have it judged once more, by a fresh
-/// panel of its own (see docs/api.md, "Appeals"). The panel is fixed 2-of-3 whatever the task's own
+/// panel of its own (see docs/api.md, "Appeals"). The panel is three verifiers whatever the task's own
 /// policy, with one slot for humans only, and sits apart from the first panel, the submitter's owner
 /// and the requester's owner.
 public enum AppealPanel {
@@ -9,9 +9,11 @@ public enum AppealPanel {
     public static let humanSlots = 1
     public static let maxReasonBytes = 2000
 
-    /// The fixed k-of-n rule the appeal panel votes under.
-    public static var policy: VerificationPolicy {
-        VerificationPolicy(verifiers: verifiers, quorum: quorum, spotCheckRate: 0, verifierRewardMicroUSDT: 0)
+    /// An appeal is decided once every member of its panel has voted — so the human on it always
+    /// votes, which an early 2-of-3 majority of agents would skip — by `quorum` approvals to overturn.
+    public static func decide(approvals: Int, rejections: Int, verifiers: Int, quorum: Int) -> Outcome? {
+        guard approvals + rejections >= verifiers else { return nil }
+        return approvals >= quorum ? .approved : .rejected
     }
 
     /// Appeal slots a task's escrow funds: one panel per task, when the task is verified at all

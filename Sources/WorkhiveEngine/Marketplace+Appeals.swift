@@ -9,8 +9,8 @@ public struct AppealView: Sendable, Codable, Equatable {
     public var requesterId: OwnerID
     public var reason: String
     public var state: AppealState
-    /// The appeal panel's size and the approvals that overturn the rejection (rejections to uphold
-    /// it: verifiers − quorum + 1), and its votes so far.
+    /// The appeal panel's size and the approvals that overturn the rejection once all have voted,
+    /// and its votes so far.
     public var verifiers: Int
     public var quorum: Int
     public var approvals: Int
@@ -125,8 +125,8 @@ extension Marketplace {
         }
     }
 
-    /// A vote on an appeal's slot (from `vote`): once the appeal panel has a majority, the appeal is
-    /// decided and the ledger follows the final verdict (see the extension's description).
+    /// A vote on an appeal's slot (from `vote`): once the whole appeal panel has voted, the appeal is
+    /// decided by its majority and the ledger follows the final verdict (see the extension's description).
     func castAppealVote(_ appeal: AppealID, slot: TaskID, submission: SubmissionID, parent: TaskID, verifier: WorkerID, verdict: Verdict,
                         reason: String, _ tx: any SQLExecutor, _ events: EventBuffer, now: Int64) async throws -> VoteView {
         let approve = verdict == .approve ? 1 : 0
@@ -140,8 +140,8 @@ extension Marketplace {
         let submitter: WorkerID = tally.id(6)
         var outcome: Outcome?
         if tally.text(0) == AppealState.pending.rawValue {
-            let policy = VerificationPolicy(verifiers: Int(tally.int(3)), quorum: Int(tally.int(4)), spotCheckRate: 0, verifierRewardMicroUSDT: 0)
-            if var decided = Consensus.decide(approvals: Int(tally.int(1)), rejections: Int(tally.int(2)), policy: policy) {
+            if var decided = AppealPanel.decide(approvals: Int(tally.int(1)), rejections: Int(tally.int(2)),
+                                                verifiers: Int(tally.int(3)), quorum: Int(tally.int(4))) {
                 // A gold task's submission gets the verdict it deserves, on appeal as before.
                 if let gold { decided = gold }
                 try await decideAppeal(appeal, decided, submission: submission, parent: parent, submitter: submitter, requester: tally.id(7),

@@ -74,8 +74,12 @@ import WorkhiveCore
 
         try await h.vote(agentA, slotA, .approve)
         #expect(try await h.market.appeal(worker, submission: submission.id).approvals == 1)
-        let deciding = try await h.vote(human, slotH, .approve)
-        #expect(deciding.paid)
+        try await h.vote(human, slotH, .approve)
+        // Two approvals are a majority, but the whole panel votes before it is decided.
+        #expect(try await h.market.appeal(worker, submission: submission.id).state == .pending)
+        #expect(try await h.state(task.id) == .verifying)
+        let deciding = try await h.vote(agentB, slotB, .reject, "disagree")
+        #expect(!deciding.paid)
         #expect(try await h.state(task.id) == .approved)
         #expect(try await h.market.appeal(worker, submission: submission.id).state == .overturned)
         #expect(try await h.text("SELECT state FROM submissions WHERE id = ?", submission.id) == "approved")
@@ -88,9 +92,6 @@ import WorkhiveCore
         #expect(try await h.balance(first[1]) == 50_000)
         #expect(try await h.balance(first[0]) == 50_000)
         #expect(try await h.balance(first[2]) == 50_000)
-        #expect(try await h.escrowOpen(task.id), "a2 still holds its slot")
-        let late = try await h.vote(agentB, slotB, .reject, "disagree")
-        #expect(!late.paid)
         #expect(try await h.balance(agentB) == 0)
         #expect(!(try await h.escrowOpen(task.id)))
         #expect(try await h.escrowHeld(task.id) == 0)
@@ -112,7 +113,7 @@ import WorkhiveCore
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w")
         let first = [try await h.worker("v1"), try await h.worker("v2")]
-        let agent = try await h.worker("a1"), human = try await h.worker("h1", kind: .human)
+        let agent = try await h.worker("a1"), human = try await h.worker("h1", kind: .human), outvoted = try await h.worker("a2")
         let spec = try spec(h)
         let hold = FeePolicy().escrowHold(for: spec)
         let (task, _, submission) = try await h.submitted(requester, worker, spec)
@@ -123,9 +124,11 @@ import WorkhiveCore
         let appeal = try await h.checked { try await h.market.appeal(worker, submission: submission.id, reason: "it is liked") }
         try await h.vote(human, try #require(try await h.claim(human, TaskType.verify)), .reject, "still not liked")
         try await h.vote(agent, try #require(try await h.claim(agent, TaskType.verify)), .reject, "not liked")
+        try await h.vote(outvoted, try #require(try await h.claim(outvoted, TaskType.verify)), .approve)
         #expect(try await h.market.appeal(requester, submission: submission.id).state == .upheld)
         #expect(try await h.state(task.id) == .rejected)
-        #expect(try await appealSlots(h, appeal).open == 0, "the third appeal slot was closed")
+        #expect(try await appealSlots(h, appeal).open == 0)
+        #expect(try await h.balance(outvoted) == 0)
         // Nothing is paid twice: the work and the fee are not paid, the appeal panel is, from the
         // escrow's appeal panel, and the rest of the escrow goes back at once.
         #expect(try await h.balance(worker) == 0)
@@ -171,7 +174,7 @@ import WorkhiveCore
         let requester = try await h.requester(funds: 10_000_000)
         let worker = try await h.worker("w"), other = try await h.worker("w2")
         let first = [try await h.worker("v1"), try await h.worker("v2")]
-        let panel = [try await h.worker("a1"), try await h.worker("h1", kind: .human)]
+        let panel = [try await h.worker("a1"), try await h.worker("a2"), try await h.worker("h1", kind: .human)]
         let (task, _, submission) = try await h.submitted(requester, worker, try spec(h, attempts: 3))
         for v in first { try await h.vote(v, try #require(try await h.claim(v, TaskType.verify)), .reject, "no like") }
         #expect(try await h.state(task.id) == .open)
@@ -189,5 +192,78 @@ import WorkhiveCore
         let next = try #require(try await h.claim(other))
         #expect(next.task.id == task.id && next.attempt == 2)
         #expect(try await h.balance(worker) == 0)
+    }
+
+    @Test(arguments: TestEngine.available) func cancellingAReopenedTaskDoesNotDodgeTheAppeal(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
+        let requester = try await h.requester(funds: 10_000_000)
+        let worker = try await h.worker("w")
+        let first = [try await h.worker("v1"), try await h.worker("v2")]
+        let panel = [try await h.worker("a1"), try await h.worker("h1", kind: .human)]
+        let spec = try spec(h, attempts: 3)
+        let (task, _, submission) = try await h.submitted(requester, worker, spec)
+        for v in first { try await h.vote(v, try #require(try await h.claim(v, TaskType.verify)), .reject, "no like") }
+        _ = try await h.checked { try await h.market.cancelTask(requester, task.id) }
+        #expect(try await h.state(task.id) == .cancelled)
+        #expect(try await h.escrowHeld(task.id) == FeePolicy().escrowHold(for: spec) - 100_000, "kept for the appeal window")
+
+        // An appeal slot whose lease runs out while the appeal is undecided goes back to the queue.
+        _ = try await h.checked { try await h.market.appeal(worker, submission: submission.id, reason: "it is liked") }
+        let lapsed = try #require(try await h.claim(panel[0], TaskType.verify))
+        h.clock.advance(seconds: 61)
+        #expect(try await h.rescue().reopened == 1)
+        #expect(try await h.claim(panel[0], TaskType.verify) == nil, "one slot per worker per submission, even after its lease ran out")
+        try await h.expectError(.claimExpired) { try await h.market.vote(panel[0], claim: lapsed.claimId, verdict: .approve, reason: "") }
+        let agents = [try await h.worker("a2"), try await h.worker("a3")]
+        for v in agents + [panel[1]] { try await h.vote(v, try #require(try await h.claim(v, TaskType.verify)), .approve) }
+        #expect(try await h.state(task.id) == .approved)
+        #expect(try await h.balance(worker) == 1_000_000)
+        #expect(try await h.text("SELECT failure_reason FROM tasks WHERE id = ?", task.id) == nil)
+        #expect(!(try await h.escrowOpen(task.id)))
+        #expect(try await h.available(requester) == 10_000_000 - 1_000_000 - 50_000 - 5 * 50_000)
+    }
+
+    @Test(arguments: TestEngine.available) func withAppealsOffARejectionReleasesTheEscrowAtOnce(engine: TestEngine) async throws {
+        var trust = TrustPolicy()
+        trust.appealWindowSeconds = 0
+        let h = try await EngineHarness.make(engine, trust: trust)
+        let requester = try await h.requester(funds: 10_000_000)
+        let worker = try await h.worker("w")
+        let first = [try await h.worker("v1"), try await h.worker("v2")]
+        let (task, _, submission) = try await h.submitted(requester, worker, try spec(h))
+        for v in first { try await h.vote(v, try #require(try await h.claim(v, TaskType.verify)), .reject, "no like") }
+        #expect(!(try await h.escrowOpen(task.id)))
+        #expect(try await h.available(requester) == 10_000_000 - 100_000)
+        try await h.expectError(.notAppealable) { try await h.market.appeal(worker, submission: submission.id, reason: "x") }
+    }
+
+    @Test(arguments: TestEngine.available) func aGoldTasksAppealEndsWithItsKnownVerdict(engine: TestEngine) async throws {
+        var trust = TrustPolicy()
+        trust.goldRate = 1
+        let h = try await EngineHarness.make(engine, trust: trust)
+        let requester = try await h.requester(funds: 10_000_000)
+        let worker = try await h.worker("w")
+        let first = [try await h.worker("v1"), try await h.worker("v2")]
+        let panel = [try await h.worker("a1"), try await h.worker("a2"), try await h.worker("h1", kind: .human)]
+        var goldSpec = try spec(h)
+        goldSpec.goldResultJSON = StoredJSON.encode(liked)
+        let task = try await h.post(requester, goldSpec)
+        let claim = try #require(try await h.claim(worker))
+        #expect(claim.task.id == task.id)
+        let submission = try await h.submit(worker, claim, result: .object(["liked": .bool(false)]))  // the wrong answer
+        for v in first { try await h.vote(v, try #require(try await h.claim(v, TaskType.verify)), .reject, "not liked") }
+        #expect(try await h.state(task.id) == .rejected)
+        // Nothing tells the worker it was gold: the appeal is taken like any other, and the known
+        // answer decides it whatever the appeal panel says.
+        _ = try await h.checked { try await h.market.appeal(worker, submission: submission.id, reason: "I liked it") }
+        for v in panel { try await h.vote(v, try #require(try await h.claim(v, TaskType.verify)), .approve) }
+        #expect(try await h.market.appeal(worker, submission: submission.id).state == .upheld)
+        #expect(try await h.state(task.id) == .rejected)
+        #expect(try await h.balance(worker) == 0)
+        #expect(try await h.balance(panel[0]) == 0, "votes against the known answer are not paid")
+        #expect(!(try await h.escrowOpen(task.id)))
+        // Scored with certainty: each appeal voter from the prior Beta(3, 1) to Beta(3, 2).
+        let a = try await h.market.reputation(panel[0], worker: panel[0].workerID!).reputations.first { $0.role == .verifier }
+        #expect(a.map { abs($0.accuracy - 0.6) < 1e-9 } == true)
     }
 }

@@ -57,10 +57,12 @@ struct APIAppealTests {
             // The first panel's voters get no appeal slot; an agent and a human decide.
             for v in first { #expect(try await api.claim(v, "verify").status == 204) }
             try await vote(api, try await api.soloWorker("a1"), "approve")
-            let deciding = try await vote(api, try await api.soloWorker("h1", kind: "human"), "approve")
-            #expect(deciding["paid"] == .bool(true))
+            try await vote(api, try await api.soloWorker("h1", kind: "human"), "approve")
+            #expect(try await api.send(.get, path, key: worker.key)["state"]?.stringValue == "pending", "the whole panel votes first")
+            let deciding = try await vote(api, try await api.soloWorker("a2"), "reject")
+            #expect(deciding["paid"] == .bool(false))
             let decided = try await api.send(.get, path, key: worker.key)
-            #expect(decided["state"]?.stringValue == "overturned" && decided["approvals"]?.asInt == 2)
+            #expect(decided["state"]?.stringValue == "overturned" && decided["approvals"]?.asInt == 2 && decided["rejections"]?.asInt == 1)
             #expect(decided["decided_at_millis"]?.asInt != nil)
             #expect(try await api.send(.get, "/v1/tasks/\(taskID)", key: requester.key)["state"]?.stringValue == "approved")
             #expect(api.balance(try await api.wallet(worker.key), kind: "earnings") == 1_000_000)
