@@ -10,6 +10,22 @@ import WorkhiveCore
     /// 1 USDT reward, 0.05 fee, 3 verifiers at 0.05 per attempt, one appeal panel of 3 at 0.05.
     func spec(_ h: EngineHarness, attempts: Int = 1) throws -> TaskSpec { try h.spec(attempts: attempts) }
 
+    /// The people of most scenarios: a requester with 10 USDT, a worker, and a first panel of two.
+    struct Cast {
+        let requester: Principal, worker: Principal, first: [Principal]
+        var tuple: (Principal, Principal, [Principal]) { (requester, worker, first) }
+    }
+
+    func cast(_ h: EngineHarness) async throws -> Cast {
+        Cast(requester: try await h.requester(funds: 10_000_000), worker: try await h.worker("w"),
+             first: [try await h.worker("v1"), try await h.worker("v2")])
+    }
+
+    /// The first panel takes its slots and rejects the submission under review.
+    func firstPanelRejects(_ h: EngineHarness, _ first: [Principal]) async throws {
+        for v in first { try await h.vote(v, try #require(try await h.claim(v, TaskType.verify)), .reject, "no like") }
+    }
+
     func verifierAccuracy(_ h: EngineHarness, _ p: Principal) async throws -> Double? {
         try await h.market.reputation(p, worker: p.workerID!).reputations.first { $0.role == .verifier }?.accuracy
     }
@@ -110,14 +126,12 @@ import WorkhiveCore
 
     @Test(arguments: TestEngine.available) func upheldAppealPaysOnlyItsPanelAndReleasesTheEscrow(engine: TestEngine) async throws {
         let h = try await EngineHarness.make(engine)
-        let requester = try await h.requester(funds: 10_000_000)
-        let worker = try await h.worker("w")
-        let first = [try await h.worker("v1"), try await h.worker("v2")]
+        let (requester, worker, first) = try await cast(h).tuple
         let agent = try await h.worker("a1"), human = try await h.worker("h1", kind: .human), outvoted = try await h.worker("a2")
         let spec = try spec(h)
         let hold = FeePolicy().escrowHold(for: spec)
         let (task, _, submission) = try await h.submitted(requester, worker, spec)
-        for v in first { try await h.vote(v, try #require(try await h.claim(v, TaskType.verify)), .reject, "no like") }
+        try await firstPanelRejects(h, first)
         #expect(try await h.state(task.id) == .rejected)
         #expect(try await h.escrowHeld(task.id) == hold - 100_000)
 
@@ -152,11 +166,9 @@ import WorkhiveCore
 
     @Test(arguments: TestEngine.available) func theWindowKeepsTheEscrowThenTheRescuerReleasesIt(engine: TestEngine) async throws {
         let h = try await EngineHarness.make(engine)
-        let requester = try await h.requester(funds: 10_000_000)
-        let worker = try await h.worker("w")
-        let first = [try await h.worker("v1"), try await h.worker("v2")]
+        let (requester, worker, first) = try await cast(h).tuple
         let (task, _, submission) = try await h.submitted(requester, worker, try spec(h))
-        for v in first { try await h.vote(v, try #require(try await h.claim(v, TaskType.verify)), .reject, "no like") }
+        try await firstPanelRejects(h, first)
         #expect(try await h.escrowOpen(task.id))
         h.clock.advance(seconds: TrustPolicy().appealWindowSeconds - 1)
         #expect(try await h.rescue().appealWindowsClosed == 0)
@@ -171,12 +183,11 @@ import WorkhiveCore
 
     @Test(arguments: TestEngine.available) func appealingAReopenedTaskTakesItOffTheQueueUntilDecided(engine: TestEngine) async throws {
         let h = try await EngineHarness.make(engine)
-        let requester = try await h.requester(funds: 10_000_000)
-        let worker = try await h.worker("w"), other = try await h.worker("w2")
-        let first = [try await h.worker("v1"), try await h.worker("v2")]
+        let (requester, worker, first) = try await cast(h).tuple
+        let other = try await h.worker("w2")
         let panel = [try await h.worker("a1"), try await h.worker("a2"), try await h.worker("h1", kind: .human)]
         let (task, _, submission) = try await h.submitted(requester, worker, try spec(h, attempts: 3))
-        for v in first { try await h.vote(v, try #require(try await h.claim(v, TaskType.verify)), .reject, "no like") }
+        try await firstPanelRejects(h, first)
         #expect(try await h.state(task.id) == .open)
 
         // Another worker holds the reopened task: the reward may be theirs, so no appeal now.
@@ -196,13 +207,11 @@ import WorkhiveCore
 
     @Test(arguments: TestEngine.available) func cancellingAReopenedTaskDoesNotDodgeTheAppeal(engine: TestEngine) async throws {
         let h = try await EngineHarness.make(engine)
-        let requester = try await h.requester(funds: 10_000_000)
-        let worker = try await h.worker("w")
-        let first = [try await h.worker("v1"), try await h.worker("v2")]
+        let (requester, worker, first) = try await cast(h).tuple
         let panel = [try await h.worker("a1"), try await h.worker("h1", kind: .human)]
         let spec = try spec(h, attempts: 3)
         let (task, _, submission) = try await h.submitted(requester, worker, spec)
-        for v in first { try await h.vote(v, try #require(try await h.claim(v, TaskType.verify)), .reject, "no like") }
+        try await firstPanelRejects(h, first)
         _ = try await h.checked { try await h.market.cancelTask(requester, task.id) }
         #expect(try await h.state(task.id) == .cancelled)
         #expect(try await h.escrowHeld(task.id) == FeePolicy().escrowHold(for: spec) - 100_000, "kept for the appeal window")
@@ -227,11 +236,9 @@ import WorkhiveCore
         var trust = TrustPolicy()
         trust.appealWindowSeconds = 0
         let h = try await EngineHarness.make(engine, trust: trust)
-        let requester = try await h.requester(funds: 10_000_000)
-        let worker = try await h.worker("w")
-        let first = [try await h.worker("v1"), try await h.worker("v2")]
+        let (requester, worker, first) = try await cast(h).tuple
         let (task, _, submission) = try await h.submitted(requester, worker, try spec(h))
-        for v in first { try await h.vote(v, try #require(try await h.claim(v, TaskType.verify)), .reject, "no like") }
+        try await firstPanelRejects(h, first)
         #expect(!(try await h.escrowOpen(task.id)))
         #expect(try await h.available(requester) == 10_000_000 - 100_000)
         try await h.expectError(.notAppealable) { try await h.market.appeal(worker, submission: submission.id, reason: "x") }
@@ -241,9 +248,7 @@ import WorkhiveCore
         var trust = TrustPolicy()
         trust.goldRate = 1
         let h = try await EngineHarness.make(engine, trust: trust)
-        let requester = try await h.requester(funds: 10_000_000)
-        let worker = try await h.worker("w")
-        let first = [try await h.worker("v1"), try await h.worker("v2")]
+        let (requester, worker, first) = try await cast(h).tuple
         let panel = [try await h.worker("a1"), try await h.worker("a2"), try await h.worker("h1", kind: .human)]
         var goldSpec = try spec(h)
         goldSpec.goldResultJSON = StoredJSON.encode(liked)
@@ -251,7 +256,7 @@ import WorkhiveCore
         let claim = try #require(try await h.claim(worker))
         #expect(claim.task.id == task.id)
         let submission = try await h.submit(worker, claim, result: .object(["liked": .bool(false)]))  // the wrong answer
-        for v in first { try await h.vote(v, try #require(try await h.claim(v, TaskType.verify)), .reject, "not liked") }
+        try await firstPanelRejects(h, first)
         #expect(try await h.state(task.id) == .rejected)
         // Nothing tells the worker it was gold: the appeal is taken like any other, and the known
         // answer decides it whatever the appeal panel says.
