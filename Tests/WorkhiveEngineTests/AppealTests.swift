@@ -170,6 +170,8 @@ import WorkhiveCore
         let (task, _, submission) = try await h.submitted(requester, worker, try spec(h))
         try await firstPanelRejects(h, first)
         #expect(try await h.escrowOpen(task.id))
+        let waiting = try await h.market.stats()
+        #expect(waiting.openEscrows == 1 && waiting.escrowsAwaitingAppeal == 1 && waiting.escrowsSettling == 0)
         h.clock.advance(seconds: TrustPolicy().appealWindowSeconds - 1)
         #expect(try await h.rescue().appealWindowsClosed == 0)
         #expect(try await h.escrowOpen(task.id))
@@ -177,6 +179,7 @@ import WorkhiveCore
         try await h.expectError(.notAppealable) { try await h.market.appeal(worker, submission: submission.id, reason: "late") }
         #expect(try await h.rescue().appealWindowsClosed == 1)
         #expect(!(try await h.escrowOpen(task.id)))
+        #expect(try await h.market.stats().escrowsAwaitingAppeal == 0)
         #expect(try await h.escrowHeld(task.id) == 0)
         #expect(try await h.available(requester) == 10_000_000 - 2 * 50_000)
     }
