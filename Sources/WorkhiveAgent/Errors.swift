@@ -41,6 +41,8 @@ public struct WorkhiveAPIError: Error, Sendable, Hashable, CustomStringConvertib
         public static let unsupportedMediaType = "unsupported_media_type"
         public static let rateLimited = "rate_limited"
         public static let workerSuspended = "worker_suspended"
+        public static let appealExists = "appeal_exists"
+        public static let notAppealable = "not_appealable"
         public static let internalError = "internal_error"
     }
 }

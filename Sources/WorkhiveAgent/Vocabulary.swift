@@ -83,3 +83,14 @@ public enum TaskTypes {
     /// Verification slots: claiming one hands over a submission to review, answered with a vote.
     public static let verify = "verify"
 }
+
+/// Where an appeal stands: `pending`, `overturned` (the work is approved and paid) or `upheld`.
+public struct AppealState: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    public static let pending = Self(rawValue: "pending")
+    public static let overturned = Self(rawValue: "overturned")
+    public static let upheld = Self(rawValue: "upheld")
+}

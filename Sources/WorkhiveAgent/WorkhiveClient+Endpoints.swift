@@ -79,6 +79,23 @@ extension WorkhiveClient {
         return try await call("GET", "/v1/submissions/\(submissionID)/votes", as: List.self).votes
     }
 
+    /// `POST /v1/submissions/{id}/appeal` (the submitting worker's key): asks a fresh panel, with a
+    /// human on it, to judge a rejected submission again. Once per submission, within the appeal
+    /// window; 409 `appeal_exists` or `not_appealable` otherwise.
+    public func appeal(submissionID: Int64, reason: String) async throws -> Appeal {
+        try await call("POST", "/v1/submissions/\(submissionID)/appeal", json: JSON.object(["reason": .string(reason)]))
+    }
+
+    /// `GET /v1/submissions/{id}/appeal`: the appeal and how its panel voted so far.
+    public func appeal(submissionID: Int64) async throws -> Appeal {
+        try await call("GET", "/v1/submissions/\(submissionID)/appeal")
+    }
+
+    /// `GET /v1/requesters/{id}/stats`: a requester's rejection rate and appeals against it.
+    public func requesterStats(requesterID: Int64) async throws -> RequesterStats {
+        try await call("GET", "/v1/requesters/\(requesterID)/stats")
+    }
+
     // MARK: Claims (worker key)
 
     /// `POST /v1/claims`: leases the best open task of `taskType`, waiting up to `waitSeconds`

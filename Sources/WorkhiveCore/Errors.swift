@@ -23,6 +23,10 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case noPayoutAddress = "no_payout_address"
     /// A payout under every candidate network's minimum, or one its network fee would swallow.
     case belowMinimumPayout = "below_minimum_payout"
+    /// The submission was appealed already: each rejection can be appealed once.
+    case appealExists = "appeal_exists"
+    /// The submission cannot be appealed (not rejected by a panel, its window passed, or its task moved on).
+    case notAppealable = "not_appealable"
     case internalError = "internal_error"
 
     public var httpStatus: Int {
@@ -34,7 +38,7 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
         case .notFound: 404
         case .methodNotAllowed: 405
         case .conflict, .idempotencyKeyReused, .taskNotOpen, .verificationClosed: 409
-        case .claimExpired, .noPayoutAddress: 409
+        case .claimExpired, .noPayoutAddress, .appealExists, .notAppealable: 409
         case .payloadTooLarge: 413
         case .unsupportedMediaType: 415
         case .rateLimited: 429

@@ -12,10 +12,11 @@ public struct FeePolicy: Sendable, Equatable {
         return (product + 9_999) / 10_000
     }
 
-    /// Escrow held when a task is posted: the reward, the fee, and a verifier reward for every slot of
-    /// every attempt the task may need. What is not spent returns to the requester when the task ends.
+    /// Escrow held when a task is posted: the reward, the fee, a verifier reward for every slot of
+    /// every attempt the task may need, and one appeal panel (see `AppealPanel`), so that an appeal
+    /// is always paid for. What is not spent returns to the requester when the task ends.
     public func escrowHold(for spec: TaskSpec) -> Int64 {
-        let slots = Int64(spec.maxAttempts) * Int64(spec.verification.verifiers)
+        let slots = Int64(spec.maxAttempts) * Int64(spec.verification.verifiers) + Int64(AppealPanel.slotsFunded(by: spec.verification))
         return spec.rewardMicroUSDT + platformFee(reward: spec.rewardMicroUSDT)
             + slots * spec.verification.verifierRewardMicroUSDT
     }

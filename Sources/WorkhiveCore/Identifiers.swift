@@ -19,6 +19,7 @@ public enum ClaimTag {}
 public enum SubmissionTag {}
 public enum AccountTag {}
 public enum TransferTag {}
+public enum AppealTag {}
 
 public typealias OwnerID = ID<OwnerTag>
 public typealias WorkerID = ID<WorkerTag>
@@ -27,3 +28,4 @@ public typealias ClaimID = ID<ClaimTag>
 public typealias SubmissionID = ID<SubmissionTag>
 public typealias AccountID = ID<AccountTag>
 public typealias TransferID = ID<TransferTag>
+public typealias AppealID = ID<AppealTag>

@@ -85,10 +85,14 @@ public struct TrustPolicy: Sendable, Equatable {
     /// or a model family that already sits on the submission's panel; after that, to whoever comes
     /// (nobody else was available).
     public var panelDiversitySeconds: Double
+    /// How long after a panel rejects a submission its worker may appeal. The task's escrow stays held
+    /// until the last rejection's window has passed (or its appeal is decided), so that an appeal
+    /// that overturns the rejection can still be paid. 0 turns appeals off.
+    public var appealWindowSeconds: Double
 
     public init(priorCorrect: Double = 3, priorIncorrect: Double = 1, approvePrior: Double = 0.5, quarantineThreshold: Double = 0.65,
                 quarantineZ: Double = 1.0, quarantineMinObservations: Int = 10, maxAccuracy: Double = 0.99, provenAccuracy: Double = 0.95,
-                goldRate: Double = 0.1, panelDiversitySeconds: Double = 30) {
+                goldRate: Double = 0.1, panelDiversitySeconds: Double = 30, appealWindowSeconds: Double = 259_200) {
         self.priorCorrect = priorCorrect
         self.priorIncorrect = priorIncorrect
         self.approvePrior = approvePrior
@@ -99,6 +103,7 @@ public struct TrustPolicy: Sendable, Equatable {
         self.provenAccuracy = provenAccuracy
         self.goldRate = goldRate
         self.panelDiversitySeconds = panelDiversitySeconds
+        self.appealWindowSeconds = appealWindowSeconds
     }
 
     /// Trust-adaptive spot checks: the chance that a submission gets a human-only slot, between the

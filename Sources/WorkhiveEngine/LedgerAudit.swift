@@ -51,11 +51,12 @@ public struct LedgerAudit: Sendable {
                 problems.append("pending transfer \(r.int(0)) of \(r.int(1)) resolved for \(r.int(2))")
             }
 
-            // Settled tasks: escrow closed once nothing can draw on it, and the reward paid exactly once.
+            // Settled tasks: escrow closed once nothing can draw on it (an appeal window still may), and the
+            // reward paid exactly once.
             for r in try await tx.query("""
                 SELECT t.id, t.state, a.credits_pending, a.credits_posted - a.debits_posted FROM tasks t
                 JOIN accounts a ON a.id = t.escrow_account_id
-                WHERE t.task_type <> 'verify' AND t.state IN ('approved','rejected','failed','cancelled')
+                WHERE t.task_type <> 'verify' AND t.state IN ('approved','rejected','failed','cancelled') AND t.appeal_until IS NULL
                   AND NOT EXISTS (SELECT 1 FROM submissions b JOIN tasks s ON s.submission_id = b.id
                                   WHERE b.task_id = t.id AND s.state IN ('open','claimed'))
                   AND (t.escrow_open <> 0 OR a.credits_pending <> 0 OR a.credits_posted <> a.debits_posted)

@@ -3,7 +3,8 @@ import WorkhiveCore
 extension Marketplace {
     /// Claims the best open task of `taskType` whose required capabilities the worker has (priority,
     /// then age) and leases it. Verification slots are never given to the submitter's owner, a worker
-    /// never gets two slots of one submission, human-only slots go to humans only, and a verifier
+    /// never gets two slots of one submission (so an appeal's panel is new), an appeal's slots never go
+    /// to the requester's own workers, human-only slots go to humans only, and a verifier
     /// quarantined on a task type gets no slot reviewing that type. For a while after a slot opens,
     /// it is not given to a worker whose owner or model family is already on that submission's panel.
     /// Gold tasks are mixed in at the trust policy's gold rate.
@@ -41,6 +42,7 @@ extension Marketplace {
                       AND (t.fleet_master_id IS NULL OR (t.fleet_master_id = ? AND (t.assignee_id IS NULL OR t.assignee_id = ?)))
                       AND (t.submission_id IS NULL OR NOT EXISTS (
                           SELECT 1 FROM tasks s WHERE s.submission_id = t.submission_id AND s.worker_id = ?))
+                      AND (t.appeal_id IS NULL OR t.requester_id <> ?)
                       AND (t.reviewed_type IS NULL OR NOT EXISTS (
                           SELECT 1 FROM reputations r WHERE r.worker_id = ? AND r.role = 'verifier' AND r.task_type = t.reviewed_type
                             AND r.quarantined_at IS NOT NULL))
@@ -55,7 +57,7 @@ extension Marketplace {
                 RETURNING id, lease_expires_at, attempts, claim_id
                 """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
                       .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
-                      worker.sqlValue, worker.sqlValue, .integer(panelCutoff), owner.sqlValue,
+                      worker.sqlValue, owner.sqlValue, worker.sqlValue, .integer(panelCutoff), owner.sqlValue,
                       .text(facts.modelFamily ?? ""), .text(facts.modelFamily ?? ""), worker.sqlValue])
             }
             // A principal authenticated before its worker was suspended (a long poll, say) claims nothing.

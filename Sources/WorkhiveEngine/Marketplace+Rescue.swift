@@ -7,7 +7,9 @@ public struct RescueReport: Sendable, Equatable {
     public var cancelledSlots = 0
     public var pastDeadline = 0
     public var expiringNotified = 0
-    public var total: Int { reopened + failed + cancelledSlots + pastDeadline }
+    /// Rejections whose appeal window passed without an appeal: their tasks' escrow was released.
+    public var appealWindowsClosed = 0
+    public var total: Int { reopened + failed + cancelledSlots + pastDeadline + appealWindowsClosed }
 }
 
 extension Marketplace {
@@ -28,8 +30,12 @@ extension Marketplace {
                 let id: TaskID = row.id(0)
                 let guardSQL = "WHERE id = ? AND state = 'claimed' AND claim_id = ? AND lease_expires_at <= ?"
                 let claim = row.int(25)
-                if let submission: SubmissionID = row.optionalID(21) {
-                    let open = try await tx.queryOne("SELECT state FROM submissions WHERE id = ?", submission)?.text(0) == "pending"
+                if row.optionalInt(21) != nil {  // a verification slot
+                    // Still wanted while its submission (or, for an appeal's slot, its appeal) is undecided.
+                    let open = try await tx.queryOne("""
+                        SELECT COALESCE(a.state, b.state) FROM tasks s JOIN submissions b ON b.id = s.submission_id
+                        LEFT JOIN appeals a ON a.id = s.appeal_id WHERE s.id = ?
+                        """, id)?.text(0) == "pending"
                     if open && row.int(18) < row.int(9) {
                         try await tx.execute("UPDATE tasks SET state = 'open', lease_expires_at = NULL, updated_at = ? \(guardSQL)", now, id, claim, now)
                         events.append(.taskAvailable(Self.availability(row)))
@@ -66,6 +72,15 @@ extension Marketplace {
                 if let claim: ClaimID = row.optionalID(1) { try await self.endDelegations(of: row.id(0), claim: claim, outcome: .failed, tx, events, now: now) }
             }
             report.pastDeadline = overdue.count
+
+            // Appeal windows that passed without an appeal: the escrow kept for one is released.
+            let lapsed = try await tx.query("""
+                UPDATE tasks SET appeal_until = NULL
+                WHERE id IN (SELECT id FROM tasks WHERE appeal_until IS NOT NULL AND appeal_until <= ? LIMIT ?)
+                RETURNING id
+                """, now, limit)
+            for row in lapsed { try await self.closeEscrowIfDone(row.id(0), tx, now: now) }
+            report.appealWindowsClosed = lapsed.count
 
             let expiring = try await tx.query("""
                 UPDATE tasks SET expiring_notified = 1

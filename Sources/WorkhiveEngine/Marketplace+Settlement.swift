@@ -2,11 +2,12 @@ import WorkhiveCore
 
 extension Marketplace {
     /// A task with its escrow hold: what settlement needs, in one statement. Column 13 on: the hold's
-    /// transfer id, its debit (the requester's funds) account, what is left of it, and whether a
-    /// verification slot could still draw on it (a held slot, or an open one of another submission
+    /// transfer id, its debit (the requester's funds) account, what is left of it, and whether
+    /// something could still draw on it (a held verification slot, an open one of another submission
     /// than the one being decided, whose own open slots are closed in the same operation). Column 17
     /// on: the part of the reward set aside for sub-tasks, whether this is a sub-task (no platform fee:
-    /// the parent pays it), and whether the task was ever delegated. The hold is the task's latest
+    /// the parent pays it), whether the task was ever delegated, and whether a rejection's appeal
+    /// window is still open (then an unapproved task keeps its escrow: see `Schema.appeals`). The hold is the task's latest
     /// pending transfer: a delegated parent that reopens is held anew (see `endDelegations`).
     static let settleSQL = """
         SELECT t.id, t.requester_id, t.reward, t.verifier_reward, t.escrow_account_id, t.attempts, t.max_attempts, t.state,
@@ -14,7 +15,8 @@ extension Marketplace {
                h.id, h.debit_account_id, a.credits_pending,
                EXISTS (SELECT 1 FROM submissions b JOIN tasks s ON s.submission_id = b.id
                        WHERE b.task_id = t.id AND (s.state = 'claimed' OR (s.state = 'open' AND s.submission_id <> ?))),
-               t.delegated_reward, t.delegation_id IS NOT NULL, EXISTS (SELECT 1 FROM delegations d WHERE d.parent_task_id = t.id)
+               t.delegated_reward, t.delegation_id IS NOT NULL, EXISTS (SELECT 1 FROM delegations d WHERE d.parent_task_id = t.id),
+               COALESCE(t.appeal_until, 0) > ?
         FROM tasks t
         JOIN transfers h ON h.id = (SELECT MAX(x.id) FROM transfers x WHERE x.credit_account_id = t.escrow_account_id AND x.kind = 'pending')
         JOIN accounts a ON a.id = t.escrow_account_id
@@ -28,7 +30,10 @@ extension Marketplace {
     /// the outcome too), and the rest of the escrow is released once nothing can draw on it any more.
     func settle(_ taskID: TaskID, submission: SubmissionID, decided: Outcome?, outcome: Outcome, submitter: WorkerID,
                 _ tx: any SQLExecutor, _ events: EventBuffer, now: Int64) async throws {
-        let task = try await tx.queryOne(Self.settleSQL, submission, taskID)!
+        if decided == .rejected {
+            try await holdEscrowForAppeal(taskID, tx, now: now)
+        }
+        let task = try await tx.queryOne(Self.settleSQL, submission, now, taskID)!
         let requester: OwnerID = task.id(1)
         var payouts: [Payout] = []
         var state = TaskState(rawValue: task.text(7)) ?? .verifying
@@ -57,9 +62,10 @@ extension Marketplace {
                     state = CASE WHEN id = ? THEN ? ELSE 'cancelled' END,
                     lease_expires_at = CASE WHEN id = ? AND ? = 'open' THEN NULL ELSE lease_expires_at END,
                     failure_reason = CASE WHEN id = ? AND ? = 'rejected' THEN 'rejected_by_verifiers' ELSE failure_reason END,
+                    appeal_until = CASE WHEN ? = 'approved' THEN NULL ELSE appeal_until END,
                     updated_at = ?
                 WHERE (id = ? AND state = 'verifying') OR (submission_id = ? AND state = 'open')
-                """, taskID, state.rawValue, taskID, state.rawValue, taskID, state.rawValue, now, taskID, submission)
+                """, taskID, state.rawValue, taskID, state.rawValue, taskID, state.rawValue, state.rawValue, now, taskID, submission)
             events.append(.submissionVerdict(submission: submission, task: taskID, worker: submitter, requester: requester, outcome: decided))
         }
 
@@ -85,7 +91,7 @@ extension Marketplace {
     /// Releases what is left of a task's escrow once the task is final and no verification slot of it
     /// is open or held (cancel, failure, a late slot closing).
     func closeEscrowIfDone(_ taskID: TaskID, _ tx: any SQLExecutor, now: Int64) async throws {
-        guard let task = try await tx.queryOne(Self.settleSQL, SubmissionID(0), taskID), task.bool(12) else { return }
+        guard let task = try await tx.queryOne(Self.settleSQL, SubmissionID(0), now, taskID), task.bool(12) else { return }
         try await drawFromEscrow(task, payouts: [], state: TaskState(rawValue: task.text(7)) ?? .open, tx, now: now)
     }
 
@@ -100,7 +106,7 @@ extension Marketplace {
     /// the task is final and nothing can draw on it any more. One INSERT and one UPDATE in all.
     private func drawFromEscrow(_ task: SQLRow, payouts: [Payout], state: TaskState, _ tx: any SQLExecutor, now: Int64) async throws {
         let taskID: TaskID = task.id(0)
-        var closing = task.bool(12) && state.isFinal && !task.bool(16)
+        var closing = task.bool(12) && state.isFinal && !task.bool(16) && (state == .approved || !task.bool(20))
         if closing && tx.dialect == .postgres {
             // On PostgreSQL a worker may have claimed a slot between the settle read and the
             // statement that closed the open ones (which waited for that claim, then left the slot

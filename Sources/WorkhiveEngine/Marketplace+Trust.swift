@@ -27,6 +27,8 @@ public struct ReputationList: Sendable, Codable, Equatable {
 struct SlotTemplate: Sendable {
     let requester: SQLValue, requiredCaps: String, reward: Int64, leaseSeconds: SQLValue, priority: SQLValue, visibility: SQLValue
     let parent: TaskID, submission: SubmissionID, excludeOwner: OwnerID, reviewedType: String
+    /// Set on an appeal's slots (see `Marketplace.appeal`).
+    var appeal: AppealID? = nil
 }
 
 extension Marketplace {
@@ -38,13 +40,14 @@ extension Marketplace {
         var binds: [SQLValue] = []
         for humanOnly in slots {
             binds += [t.requester, .text(t.requiredCaps), .integer(t.reward), t.leaseSeconds, t.priority, t.visibility, t.parent.sqlValue,
-                      t.submission.sqlValue, humanOnly.sqlValue, t.excludeOwner.sqlValue, .text(t.reviewedType), .integer(now), .integer(now)]
+                      t.submission.sqlValue, humanOnly.sqlValue, t.excludeOwner.sqlValue, .text(t.reviewedType), t.appeal.sqlValue,
+                      .integer(now), .integer(now)]
         }
-        let row = "(?, 'verify', '', '', '{}', ?, ?, ?, 100, ?, ?, 0, 0, 0, 0, 'open', ?, ?, ?, ?, ?, ?, ?)"
+        let row = "(?, 'verify', '', '', '{}', ?, ?, ?, 100, ?, ?, 0, 0, 0, 0, 'open', ?, ?, ?, ?, ?, ?, ?, ?)"
         let inserted = try await tx.insert("""
             INSERT INTO tasks (requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds, max_attempts,
                 priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state, parent_task_id, submission_id,
-                human_only, exclude_owner_id, reviewed_type, created_at, updated_at)
+                human_only, exclude_owner_id, reviewed_type, appeal_id, created_at, updated_at)
             VALUES \(Array(repeating: row, count: slots.count).joined(separator: ", "))
             """, binds, rows: slots.count)
         for (slot, humanOnly) in zip(inserted, slots) {
@@ -68,10 +71,20 @@ extension Marketplace {
         return out
     }
 
-    /// The votes cast on a submission so far, in order, weighted by their verifiers' current estimates.
-    func weightedVotes(of submission: SubmissionID, reviewedType: String, _ tx: any SQLExecutor) async throws -> [(verifier: WorkerID, vote: WeightedVote)] {
+    /// Which panel's votes: the first (the task's own verification) or the appeal's.
+    enum Panel { case first, appeal }
+
+    /// The votes cast on a submission so far (by one panel, or both), in order, weighted by their
+    /// verifiers' current estimates.
+    func weightedVotes(of submission: SubmissionID, reviewedType: String, panel: Panel? = nil,
+                       _ tx: any SQLExecutor) async throws -> [(verifier: WorkerID, vote: WeightedVote)] {
+        let only = switch panel {
+        case nil: ""
+        case .first?: " AND appeal_id IS NULL"
+        case .appeal?: " AND appeal_id IS NOT NULL"
+        }
         let rows = try await tx.query(
-            "SELECT worker_id, verdict FROM tasks WHERE submission_id = ? AND verdict IS NOT NULL ORDER BY voted_at, id", submission)
+            "SELECT worker_id, verdict FROM tasks WHERE submission_id = ? AND verdict IS NOT NULL\(only) ORDER BY voted_at, id", submission)
         let voters: [WorkerID] = rows.map { $0.id(0) }
         let reps = try await reputations(of: voters, role: .verifier, taskType: reviewedType, tx)
         return rows.map { r in
@@ -129,10 +142,11 @@ extension Marketplace {
         return pApprove
     }
 
-    /// A vote cast after its submission was decided still teaches: its voter is credited like the others were.
-    func recordLateVote(_ submission: SubmissionID, verifier: WorkerID, reviewedType: String, truth: Outcome? = nil, _ tx: any SQLExecutor,
-                        now: Int64) async throws {
-        let votes = try await weightedVotes(of: submission, reviewedType: reviewedType, tx)
+    /// A vote cast after its submission (or its appeal) was decided still teaches: its voter is
+    /// credited like the others of its panel were.
+    func recordLateVote(_ submission: SubmissionID, verifier: WorkerID, reviewedType: String, truth: Outcome? = nil, panel: Panel? = nil,
+                        _ tx: any SQLExecutor, now: Int64) async throws {
+        let votes = try await weightedVotes(of: submission, reviewedType: reviewedType, panel: panel, tx)
         let right = WeightedConsensus.probabilitiesRightGivenOthers(votes.map(\.vote), approvePrior: trust.approvePrior, truth: truth)
         if let i = votes.lastIndex(where: { $0.verifier == verifier }) {
             try await recordEvidence([(worker: verifier, q: right[i])], role: .verifier, taskType: reviewedType, tx, now: now)

@@ -140,11 +140,15 @@ extension Marketplace {
             guard let slot = try await tx.queryOne("""
                 UPDATE tasks SET state = 'done', verdict = ?, vote_reason = ?, voted_at = ?, updated_at = ?
                 WHERE claim_id = ? AND worker_id = ? AND state = 'claimed' AND lease_expires_at > ? AND task_type = 'verify'
-                RETURNING id, submission_id, parent_task_id
+                RETURNING id, submission_id, parent_task_id, appeal_id
                 """, verdict.rawValue, reason, now, now, claim, verifier, now) else {
                 throw try await self.voteProblem(claim, verifier: verifier, verdict: verdict, reason: reason, tx, now: now)
             }
             let slotID: TaskID = slot.id(0), submission: SubmissionID = slot.id(1), parent: TaskID = slot.id(2)
+            if let appeal: AppealID = slot.optionalID(3) {
+                return try await self.castAppealVote(appeal, slot: slotID, submission: submission, parent: parent, verifier: verifier,
+                                                     verdict: verdict, reason: reason, tx, events, now: now)
+            }
             let approve = verdict == .approve ? 1 : 0
             let tally = try await tx.queryOne("""
                 UPDATE submissions SET approvals = approvals + ?, rejections = rejections + ? WHERE id = ?
@@ -192,7 +196,7 @@ extension Marketplace {
                     try await tx.execute("UPDATE submissions SET confidence = ? WHERE id = ?", decidedNow == .approved ? pApprove : 1 - pApprove, submission)
                 }
             } else {
-                try await self.recordLateVote(submission, verifier: verifier, reviewedType: reviewedType, truth: gold, tx, now: now)
+                try await self.recordLateVote(submission, verifier: verifier, reviewedType: reviewedType, truth: gold, panel: .first, tx, now: now)
             }
             if let outcome {
                 try await self.settle(parent, submission: submission, decided: decidedNow, outcome: outcome, submitter: tally.id(3),

@@ -218,5 +218,6 @@ enum Schema {
         payouts,  // version 3
         fleets,  // version 4
         trust,  // version 5
+        appeals,  // version 6
     ]
 }

@@ -144,3 +144,7 @@ struct VoteRequest: Decodable {
     var verdict: Verdict
     var reason: String?
 }
+
+struct AppealRequest: Decodable {
+    var reason: String
+}

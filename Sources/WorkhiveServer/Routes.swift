@@ -114,6 +114,17 @@ struct APIRoutes {
         v1.get("submissions/:id/votes") { _, context in
             try JSONBody.response(VoteList(votes: try await m.votes(try context.requirePrincipal(), submission: try context.id("id"))))
         }
+        v1.post("submissions/:id/appeal") { request, context in
+            let p = try context.requirePrincipal()
+            let body = try await JSONBody.decode(AppealRequest.self, from: request)
+            return try JSONBody.response(try await m.appeal(p, submission: try context.id("id"), reason: body.reason), status: .created)
+        }
+        v1.get("submissions/:id/appeal") { _, context in
+            try JSONBody.response(try await m.appeal(try context.requirePrincipal(), submission: try context.id("id")))
+        }
+        v1.get("requesters/:id/stats") { _, context in
+            try JSONBody.response(try await m.requesterStats(try context.requirePrincipal(), requester: try context.id("id")))
+        }
 
         v1.post("claims") { request, context in
             let p = try context.requirePrincipal()

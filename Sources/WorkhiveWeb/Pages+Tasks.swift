@@ -119,7 +119,7 @@ extension WebApp {
         } catch let error as WorkhiveError where error.code == .insufficientFunds {
             var errors = FieldErrors()
             let hold = marketplace.configuration.fees.escrowHold(for: spec)
-            errors.add("reward", "Posting this task holds \(USDT.format(hold)) in escrow (reward, platform fee and verifier rewards); you have \(USDT.format(try await availableFunds(user))) available.")
+            errors.add("reward", "Posting this task holds \(USDT.format(hold)) in escrow (reward, platform fee, verifier rewards and one appeal panel); you have \(USDT.format(try await availableFunds(user))) available.")
             return try await again(errors, formError: "Your balance is too low for this task. Add funds on the wallet page first.", status: HTTPResponse.Status(code: 402))
         } catch let error as WorkhiveError where error.code == .idempotencyKeyReused {
             return try await again(FieldErrors(), formError: "This form was already used to post a different task. Reload the page to post another.", status: .conflict)

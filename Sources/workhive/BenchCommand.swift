@@ -130,9 +130,10 @@ struct BenchDatabase {
     let sqlite: SQLiteDatabase?
     let postgres: (url: String, schema: String)?
 
-    static func open(postgresURL: String?) async throws -> BenchDatabase {
+    static func open(postgresURL: String?, trust: TrustPolicy = TrustPolicy()) async throws -> BenchDatabase {
         let directory = try temporaryDirectory()
-        let configuration = MarketplaceConfiguration(blobDirectory: directory + "/blobs")
+        var configuration = MarketplaceConfiguration(blobDirectory: directory + "/blobs")
+        configuration.trust = trust
         guard let postgresURL else {
             let db = try SQLiteDatabase(path: directory + "/workhive.sqlite")
             return BenchDatabase(market: try await Marketplace.open(database: db, configuration: configuration),

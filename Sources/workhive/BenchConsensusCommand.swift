@@ -18,16 +18,34 @@ extension Bench {
                 submission is verified by whichever verifiers come along and the platform can give a slot. Every slot \
                 that is open is claimed by a different random verifier before the votes are cast, as concurrent \
                 verifiers would. Reports: accuracy, votes cast and paid per task, USDT paid to verifiers per correct \
-                verdict, and after how many of its own votes each spammer or colluder was quarantined.
+                verdict, and after how many of its own votes each spammer or colluder was quarantined. Without \
+                --pool it runs the pools the README reports (bench/pools: all-0.8, mixed, adversarial), and ends \
+                with one summary line per pool and policy that leads with accuracy and paid votes per task.
                 """)
 
-        @Option(help: "Pool file (JSON).") var pool: String
+        /// The pools the README reports, in `poolsDirectory`.
+        static let defaultPools = ["all-0.8", "mixed", "adversarial"]
+
+        @Option(help: "Pool file (JSON); without it, every pool the README reports.") var pool: String?
+        @Option(help: "Where the default pools are (without --pool).") var poolsDirectory = "bench/pools"
         @Option(help: "Tasks per policy (default: the pool file's, else 2000).") var tasks: Int?
         @Option(help: "Random seed (default: the pool file's, else 1).") var seed: UInt64?
         @Option(help: "Adaptive target confidence.") var targetConfidence = 0.95
         @Option(help: "Adaptive minimum votes.") var minVotes = 1
         @Option(help: "Adaptive maximum votes.") var maxVotes = 5
         @Option(help: "Run on PostgreSQL at this URL (a schema of its own, dropped after) instead of SQLite.") var databaseURL: String?
+        @Option(help: "Quarantine threshold (default: the platform's).") var quarantineThreshold: Double?
+        @Option(help: "Quarantine confidence in standard deviations (default: the platform's).") var quarantineZ: Double?
+        @Option(help: "Verdicts before a quarantine (default: the platform's).") var quarantineMinVerdicts: Int?
+
+        /// The platform's trust policy, with any quarantine setting given on the command line.
+        var trust: TrustPolicy {
+            var t = TrustPolicy()
+            if let quarantineThreshold { t.quarantineThreshold = quarantineThreshold }
+            if let quarantineZ { t.quarantineZ = quarantineZ }
+            if let quarantineMinVerdicts { t.quarantineMinObservations = quarantineMinVerdicts }
+            return t
+        }
 
         static func problem(with policy: VerificationPolicy) -> String? {
             do {
@@ -39,26 +57,42 @@ extension Bench {
         }
 
         func run() async throws {
-            guard let poolData = FileManager.default.contents(atPath: pool) else {
-                throw ValidationError("cannot read the pool file \(pool)")
+            let files = pool.map { [$0] } ?? Self.defaultPools.map { "\(poolsDirectory)/\($0).json" }
+            var pools: [ConsensusPool] = []
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw ValidationError("cannot read the pool file \(file)" + (pool == nil ? " (run from the checkout, or pass --pools-directory)" : ""))
+                }
+                pools.append(try ConsensusPool.parse(data, name: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent))
             }
-            let spec = try ConsensusPool.parse(poolData, name: URL(fileURLWithPath: pool).deletingPathExtension().lastPathComponent)
-            let taskCount = tasks ?? spec.tasks ?? 2000
-            guard taskCount > 0 else { throw ValidationError("--tasks must be positive") }
+            if let tasks, tasks <= 0 { throw ValidationError("--tasks must be positive") }
             let adaptive = VerificationPolicy.adaptive(targetConfidence: targetConfidence, minVotes: minVotes, maxVotes: maxVotes,
                                                        verifierRewardMicroUSDT: ConsensusSimulation.verifierReward)
             if let problem = Self.problem(with: adaptive) { throw ValidationError("adaptive policy: \(problem)") }
-            let seed = seed ?? spec.seed ?? 1
-            print("workhive bench consensus: pool \(spec.name) (\(spec.summary)), \(taskCount) tasks per policy, seed \(seed), "
-                  + (databaseURL == nil ? "SQLite" : "PostgreSQL"))
             let policies: [(String, VerificationPolicy)] = [
                 ("fixed 2-of-3 majority", VerificationPolicy(verifiers: 3, quorum: 2, spotCheckRate: 0,
                                                              verifierRewardMicroUSDT: ConsensusSimulation.verifierReward)),
-                (String(format: "adaptive %.2f, %d-%d votes", targetConfidence, minVotes, maxVotes), adaptive),
+                (String(format: "adaptive (target %.2f, votes %d-%d)", targetConfidence, minVotes, maxVotes), adaptive),
             ]
+            var summary: [String] = []
+            for spec in pools {
+                let results = try await run(spec, policies: policies)
+                for (name, r) in results { summary.append(Self.summaryLine(pool: spec.name, policy: name, r)) }
+            }
+            print()
+            print("summary (accuracy first, then verifier votes paid per task):")
+            for line in summary { print(line) }
+        }
+
+        /// One pool under each policy, each on a fresh database with the ledger audited after; prints its table.
+        func run(_ spec: ConsensusPool, policies: [(String, VerificationPolicy)]) async throws -> [(String, ConsensusSimulation.Result)] {
+            let taskCount = tasks ?? spec.tasks ?? 2000
+            let seed = seed ?? spec.seed ?? 1
+            print("workhive bench consensus: pool \(spec.name) (\(spec.summary)), \(taskCount) tasks per policy, seed \(seed), "
+                  + (databaseURL == nil ? "SQLite" : "PostgreSQL"))
             var results: [(String, ConsensusSimulation.Result)] = []
             for (name, policy) in policies {
-                let bench = try await BenchDatabase.open(postgresURL: databaseURL)
+                let bench = try await BenchDatabase.open(postgresURL: databaseURL, trust: trust)
                 let sim = ConsensusSimulation(market: bench.market, pool: spec, policy: policy, tasks: taskCount, seed: seed)
                 let started = ContinuousClock.now
                 let result = try await sim.run()
@@ -74,13 +108,34 @@ extension Bench {
             print("| policy | accuracy | votes cast / task | votes paid / task | verifier USDT / correct verdict | quarantined after (own votes) |")
             print("|---|---|---|---|---|---|")
             for (name, r) in results {
-                let q = r.quarantine.map { $0.votes.map(String.init) ?? "not (\($0.totalVotes) votes)" }
                 print(String(format: "| %@ | %.3f | %.2f | %.2f | %.4f | %@ |", name, r.accuracy, r.votesPerTask, r.paidPerTask,
-                             r.usdtPerCorrect, q.isEmpty ? "—" : q.joined(separator: ", ")))
+                             r.usdtPerCorrect, Self.quarantines(r)))
             }
             if let falseQuarantines = results.last?.1.honestQuarantined, falseQuarantines > 0 {
                 print("  (adaptive run: \(falseQuarantines) honest verifier(s) quarantined)")
             }
+            print()
+            return results
+        }
+
+        /// After how many of its own votes each bad actor was quarantined, by kind: "colluder 23, 54; spammer 19".
+        static func quarantines(_ r: ConsensusSimulation.Result) -> String {
+            var kinds: [String] = []
+            var byKind: [String: [String]] = [:]
+            for q in r.quarantine {
+                if byKind[q.label] == nil { kinds.append(q.label) }
+                byKind[q.label, default: []].append(q.votes.map(String.init) ?? "not (\(q.totalVotes) votes)")
+            }
+            return kinds.isEmpty ? "—" : kinds.map { "\($0) " + byKind[$0]!.joined(separator: ", ") }.joined(separator: "; ")
+        }
+
+        /// Accuracy and paid votes per task lead the line, before anything else with a number in it
+        /// (the pool's name or the adaptive target), so that a reader or a script takes them first.
+        static func summaryLine(pool: String, policy: String, _ r: ConsensusSimulation.Result) -> String {
+            String(format: "accuracy %.3f  paid votes/task %.2f  cast/task %.2f  USDT/correct verdict %.4f  pool %@  policy %@  "
+                   + "bad actors quarantined after (own votes): %@ | honest verifiers quarantined: %d",
+                   r.accuracy, r.paidPerTask, r.votesPerTask, r.usdtPerCorrect, pool.padding(toLength: 11, withPad: " ", startingAt: 0),
+                   policy, quarantines(r), r.honestQuarantined)
         }
     }
 }

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import WorkhiveAgent
+import WorkhiveCore
 import WorkhiveEngine
 
 struct Demo: AsyncParsableCommand {
@@ -36,7 +37,8 @@ struct Demo: AsyncParsableCommand {
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: agents + verifierCount + 16)))
         let anonymous = WorkhiveClient(baseURL: server.url, httpClient: http)
         let requester = anonymous.withAPIKey(try await anonymous.createOwner(name: "demo-requester").apiKey)
-        let hold = reward + reward / 20 + 3 * 3 * (reward / 20)
+        // Reward, fee, 3 attempts of 3 verifiers and one appeal panel, at the default 5% verifier reward.
+        let hold = reward + reward / 20 + Int64(3 * 3 + AppealPanel.verifiers) * (reward / 20)
         _ = try await requester.deposit(amountMicroUSDT: Int64(tasks) * hold)
         let agentOwner = anonymous.withAPIKey(try await anonymous.createOwner(name: "demo-agents").apiKey)
         var verifierOwners: [WorkhiveClient] = []
@@ -85,9 +87,10 @@ struct Demo: AsyncParsableCommand {
         }
         let running = runners.map { runner in Task { try await runner.run() } }
 
-        // Wait until every task is settled and every escrow closed.
+        // Wait until every task is settled and every escrow closed, but for those a rejection keeps
+        // through its appeal window (72 h).
         var stats = try await market.stats()
-        while stats.unsettledTasks > 0 || stats.openEscrows > 0 {
+        while stats.unsettledTasks > 0 || stats.escrowsSettling > 0 {
             try await Task.sleep(for: .milliseconds(100))
             stats = try await market.stats()
         }
@@ -105,7 +108,7 @@ struct Demo: AsyncParsableCommand {
             Tasks: \(tasks) posted, \(approved) approved, \(stats.tasksByState["rejected"] ?? 0) rejected, \(stats.tasksByState["failed"] ?? 0) failed
             Submissions: \(stats.submissionsByState["approved"] ?? 0) approved, \(stats.submissionsByState["rejected"] ?? 0) rejected
             Verifier votes: \(stats.votesByVerdict["approve"] ?? 0) approve, \(stats.votesByVerdict["reject"] ?? 0) reject
-            Ledger: deposits \(usdt(totals.depositsMicroUSDT)), platform fees \(usdt(totals.platformFeesMicroUSDT)), still in escrow \(usdt(totals.escrowHeldMicroUSDT))
+            Ledger: deposits \(usdt(totals.depositsMicroUSDT)), platform fees \(usdt(totals.platformFeesMicroUSDT)), still in escrow \(usdt(totals.escrowHeldMicroUSDT))\(stats.escrowsAwaitingAppeal > 0 ? " (\(stats.escrowsAwaitingAppeal) rejected tasks kept for their appeal window)" : "")
             Ledger \(totals.balanced && audit.ok ? "balanced" : "NOT BALANCED"): debits \(totals.debitsPosted) = credits \(totals.creditsPosted) micro-USDT; \(audit.transfers) transfers checked\(audit.ok ? "" : ", problems: \(audit.problems)")
             Time: \(String(format: "%.2f", seconds)) s (\(String(format: "%.0f", Double(tasks) / seconds)) tasks/s), data in \(directory)
             """)

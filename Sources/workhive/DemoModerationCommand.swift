@@ -129,7 +129,7 @@ struct DemoModeration: AsyncParsableCommand {
 
         // Consensus settles the bounty; the master then shares half of what it earned by sub-tasks done.
         var stats = try await market.stats()
-        while stats.unsettledTasks > 0 || stats.openEscrows > 0 {
+        while stats.unsettledTasks > 0 || stats.escrowsSettling > 0 {
             try await Task.sleep(for: .milliseconds(20))
             stats = try await market.stats()
         }

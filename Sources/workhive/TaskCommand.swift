@@ -16,7 +16,8 @@ struct ClientOptions: ParsableArguments {
 
 struct TaskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "task", abstract: "Post, list and show tasks on a running server.", subcommands: [Post.self, List.self, Show.self])
+        commandName: "task", abstract: "Post, list and show tasks on a running server; appeal a rejection; a requester's record.",
+        subcommands: [Post.self, List.self, Show.self, Appeal.self, Requester.self])
 
     struct Post: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Post a task (holds its escrow from your funds).")
@@ -70,6 +71,41 @@ struct TaskCommand: AsyncParsableCommand {
             if let subs = try? await c.submissions(taskID: id) {
                 for s in subs { print("  submission \(s.id) by worker \(s.workerId): \(s.state) (\(s.approvals) approve, \(s.rejections) reject)") }
             }
+        }
+    }
+
+    struct Appeal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Appeal a rejection of your submission (a worker key): a fresh panel with a human decides; once per submission.")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Submission id.") var submission: Int64
+        @Option(help: "What the panel got wrong (needed to appeal).") var reason: String?
+        @Flag(help: "Only show the appeal's state.") var status = false
+
+        func run() async throws {
+            let c = try client.client()
+            let a: WorkhiveAgent.Appeal
+            if status {
+                a = try await c.appeal(submissionID: submission)
+            } else {
+                guard let reason else { throw ValidationError("pass --reason (what the panel got wrong), or --status") }
+                a = try await c.appeal(submissionID: submission, reason: reason)
+            }
+            print("appeal \(a.id) of submission \(a.submissionId) (task \(a.taskId)): \(a.state), "
+                  + "\(a.approvals) approve / \(a.rejections) reject of \(a.verifiers) (\(a.quorum) approvals overturn)")
+        }
+    }
+
+    struct Requester: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "How a requester treats work: rejection rate and appeals against it.")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Requester (owner) id: a task's requester_id.") var id: Int64
+
+        func run() async throws {
+            let r = try await client.client().requesterStats(requesterID: id)
+            print("requester \(r.requesterId): \(r.tasksPosted) tasks, \(r.submissionsApproved) submissions approved, "
+                  + "\(r.submissionsRejected) rejected (rejection rate \(String(format: "%.1f%%", r.rejectionRate * 100)))")
+            print("  appeals against it: \(r.appealsFiled) filed, \(r.appealsWon) won by the worker, \(r.appealsUpheld) upheld, \(r.appealsPending) pending")
         }
     }
 }

@@ -139,12 +139,12 @@ import WorkhiveCore
                     .adaptive(targetConfidence: 0.9, minVotes: 1, maxVotes: 16, verifierRewardMicroUSDT: 10)] {
             #expect(throws: WorkhiveError.self) { try bad.validate() }
         }
-        // Escrow holds the maximum: 5 slots per attempt.
+        // Escrow holds the maximum: 5 slots per attempt, and one appeal panel of 3.
         let spec = try TaskSpec(taskType: "x.y", title: "t", instructions: "", payloadJSON: "{}", requiredCapabilities: try Capabilities([]),
                                 rewardMicroUSDT: 1_000_000, leaseSeconds: 60, maxAttempts: 2, deadlineAtMillis: nil, priority: 0,
                                 visibility: .public,
                                 verification: .adaptive(targetConfidence: 0.95, minVotes: 1, maxVotes: 5, verifierRewardMicroUSDT: 10_000),
                                 nowMillis: 0)
-        #expect(FeePolicy().escrowHold(for: spec) == 1_000_000 + 50_000 + 2 * 5 * 10_000)
+        #expect(FeePolicy().escrowHold(for: spec) == 1_000_000 + 50_000 + (2 * 5 + 3) * 10_000)
     }
 }

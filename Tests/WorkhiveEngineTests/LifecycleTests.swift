@@ -13,7 +13,7 @@ import WorkhiveCore
         let spec = try h.spec()
         let task = try await h.checked { try await h.market.postTask(requester, spec) }
         let hold = FeePolicy().escrowHold(for: spec)
-        #expect(hold == 1_000_000 + 50_000 + 3 * 3 * 50_000)
+        #expect(hold == 1_000_000 + 50_000 + 3 * 3 * 50_000 + 3 * 50_000)  // and one appeal panel
         #expect(try await h.available(requester) == 10_000_000 - hold)
 
         let claim = try #require(try await h.checked { try await h.market.claim(worker, taskType: "social.like") })
@@ -66,7 +66,11 @@ import WorkhiveCore
         #expect(final.state == .rejected)
         #expect(try await h.balance(worker) == 0)
         #expect(try await h.balance(v[0]) == 100_000)
-        // Nothing but the four rejecting votes was spent; no fee on rejected work.
+        // The escrow is kept while the worker may appeal the rejection, then released: nothing but the
+        // four rejecting votes was spent; no fee on rejected work.
+        #expect(try await h.available(requester) == 10_000_000 - FeePolicy().escrowHold(for: try h.spec(attempts: 2)))
+        h.clock.advance(seconds: TrustPolicy().appealWindowSeconds)
+        #expect(try await h.checked { try await h.market.rescue() }.appealWindowsClosed == 1)
         #expect(try await h.available(requester) == 10_000_000 - 4 * 50_000)
         #expect(try await h.market.ledgerTotals().platformFeesMicroUSDT == 0)
     }

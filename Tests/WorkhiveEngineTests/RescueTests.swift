@@ -184,6 +184,10 @@ import WorkhiveCore
         #expect(try await h.escrowOpen(task.id))
         let late = try await h.vote(v[2], slots[2], .reject, "agreed, no")
         #expect(late.paid)
+        // And for the appeal window of the rejection (it could still be appealed: the task failed unapproved).
+        #expect(try await h.escrowOpen(task.id))
+        h.clock.advance(seconds: TrustPolicy().appealWindowSeconds)
+        #expect(try await h.rescue().appealWindowsClosed == 1)
         #expect(try await !h.escrowOpen(task.id))
         #expect(try await h.escrowHeld(task.id) == 0)
         #expect(try await h.available(requester) == 10_000_000 - 3 * 50_000)

@@ -48,7 +48,7 @@ import WorkhiveCore
         let requester = try await h.requester(funds: 10_000_000)
         let spec = try h.spec(reward: 2_000_000, verifiers: 4, quorum: 3, verifierReward: 30_000, attempts: 2)
         let task = try await h.post(requester, spec)
-        let hold = 2_000_000 + 100_000 + 2 * 4 * 30_000
+        let hold = 2_000_000 + 100_000 + 2 * 4 * 30_000 + 3 * 30_000  // and one appeal panel of 3
         #expect(FeePolicy().escrowHold(for: spec) == Int64(hold))
         #expect(task.state == .open && task.attempts == 0 && task.requesterId == requester.ownerID)
         #expect(try await h.available(requester) == 10_000_000 - Int64(hold))

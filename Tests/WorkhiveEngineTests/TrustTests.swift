@@ -62,10 +62,10 @@ import WorkhiveCore
         let policy = VerificationPolicy.adaptive(targetConfidence: 0.95, minVotes: 1, maxVotes: 5, verifierRewardMicroUSDT: 50_000)
         var spec = try h.spec()
         spec.verification = policy
-        // Escrow holds the maximum: reward + 5% fee + 3 attempts × 5 votes × 50,000.
-        #expect(FeePolicy().escrowHold(for: spec) == 1_800_000)
+        // Escrow holds the maximum: reward + 5% fee + 3 attempts × 5 votes × 50,000, and an appeal panel of 3.
+        #expect(FeePolicy().escrowHold(for: spec) == 1_950_000)
         let (task, _, submission) = try await h.submitted(requester, worker, spec)
-        #expect(try await h.available(requester) == 10_000_000 - 1_800_000)
+        #expect(try await h.available(requester) == 10_000_000 - 1_950_000)
         #expect(task.verification.mode == .adaptive && task.verification.maxVotes == 5 && task.verification.targetConfidence == 0.95)
         let slotsOf = { try await h.scalar("SELECT COUNT(*) FROM tasks WHERE submission_id = ?", submission.id) }
         #expect(try await slotsOf() == 1)  // min_votes

@@ -93,7 +93,7 @@ import WorkhiveCore
         let spec = try h.spec(reward: reward, verifiers: 5, quorum: 3, verifierReward: vr, attempts: 2)
         let fee: Int64 = 25_001  // 2.5% of 1_000_001, rounded up
         #expect(FeePolicy(platformFeeBasisPoints: 250).platformFee(reward: reward) == fee)
-        let hold = reward + fee + 2 * 5 * vr
+        let hold = reward + fee + (2 * 5 + 3) * vr  // 2 attempts of 5 slots, one appeal panel of 3
         let (task, _, submission) = try await h.submitted(requester, worker, spec)
         #expect(try await h.available(requester) == 20_000_000 - hold)
         var slots: [ClaimView] = []
@@ -195,6 +195,10 @@ import WorkhiveCore
         #expect(try await h.platformFees() == 0)
         #expect(try await h.balance(v[0]) == 0)
         for i in 1...3 { #expect(try await h.balance(v[i]) == vr) }
+        // The escrow waits out the appeal window, then goes back less the three rejecting votes.
+        #expect(try await h.escrowOpen(task.id))
+        h.clock.advance(seconds: TrustPolicy().appealWindowSeconds)
+        #expect(try await h.rescue().appealWindowsClosed == 1)
         #expect(try await h.available(requester) == 10_000_000 - 3 * vr)
         #expect(try await !h.escrowOpen(task.id))
         #expect(try await h.market.ledgerTotals().escrowHeldMicroUSDT == 0)

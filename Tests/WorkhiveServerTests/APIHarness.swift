@@ -121,6 +121,14 @@ extension JSONValue {
         }
     }
     var asBool: Bool? { if case .bool(let b) = self { b } else { nil } }
+    /// A JSON number as a Double, whether it was written as an integer or not.
+    var number: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
     var asArray: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
     var asObject: [String: JSONValue]? { if case .object(let o) = self { o } else { nil } }
 }

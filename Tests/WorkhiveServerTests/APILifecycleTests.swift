@@ -43,7 +43,7 @@ struct APILifecycleTests {
             let verifierReward = try #require(task["verification"]?["verifier_reward_micro_usdt"]?.asInt)
             #expect(verifierReward == reward / 20)
             let fee = FeePolicy().platformFee(reward: reward)
-            let hold = reward + fee + 3 * 3 * verifierReward
+            let hold = reward + fee + (3 * 3 + 3) * verifierReward  // 3 attempts of 3 verifiers, and one appeal panel of 3
             let afterPost = try await api.wallet(requester.key)
             #expect(api.balance(afterPost, kind: "funds") == deposit - hold)
             #expect(api.balance(afterPost, kind: "funds", field: "held_micro_usdt") == hold)

@@ -21,8 +21,8 @@ struct APITrustTests {
             #expect(task["verification"]?["mode"]?.stringValue == "adaptive")
             #expect(task["verification"]?["max_votes"]?.asInt == 5 && task["verification"]?["min_votes"]?.asInt == 1)
             #expect(task["verification"]?["target_confidence"]?.number == 0.95)
-            // Held: 1,000,000 + 50,000 fee + 1 attempt × 5 × 50,000.
-            #expect(api.balance(try await api.wallet(requester.key), kind: "funds") == 10_000_000 - 1_300_000)
+            // Held: 1,000,000 + 50,000 fee + 1 attempt × 5 × 50,000 + one appeal panel of 3 × 50,000.
+            #expect(api.balance(try await api.wallet(requester.key), kind: "funds") == 10_000_000 - 1_450_000)
             let claim = try await api.claim(worker, "social.like")
             let claimID = try #require(claim["claim_id"]?.asInt)
             let submitted = try await api.send(.post, "/v1/claims/\(claimID)/submit", key: worker.key, json: #"{"result": {"liked": true}}"#)
@@ -96,17 +96,6 @@ struct APITrustTests {
             #expect(!claim.text.lowercased().contains("gold"))
             let list = try await api.send(.get, "/v1/tasks", key: worker.key)
             #expect(!list.text.lowercased().contains("gold"))
-        }
-    }
-}
-
-extension JSONValue {
-    /// A JSON number as a Double, whether it was written as an integer or not.
-    fileprivate var number: Double? {
-        switch self {
-        case .int(let i): Double(i)
-        case .double(let d): d
-        default: nil
         }
     }
 }

@@ -5,8 +5,8 @@ from typing import Any, Iterable, Sequence
 
 import httpx
 
-from .models import (Balance, Blob, Claim, Delegation, Fleet, Lease, Me, OwnerCredentials, Submission,
-                     SubTaskRequest, Task, Vote, Wallet, Worker, WorkerCredentials)
+from .models import (Appeal, Balance, Blob, Claim, Delegation, Fleet, Lease, Me, OwnerCredentials, RequesterStats,
+                     Submission, SubTaskRequest, Task, Vote, Wallet, Worker, WorkerCredentials)
 
 
 class WorkhiveError(Exception):
@@ -126,6 +126,18 @@ class WorkhiveClient:
 
     def upload_blob(self, data: bytes, content_type: str) -> Blob:
         return self.request("POST", "/v1/blobs", content=data, headers={"Content-Type": content_type})
+
+    # Appeals and requester records
+    def appeal(self, submission_id: int, reason: str) -> Appeal:
+        """Appeals a panel's rejection of this worker's submission (once; 409 appeal_exists / not_appealable)."""
+        return self.request("POST", f"/v1/submissions/{submission_id}/appeal", json={"reason": reason})
+
+    def appeal_status(self, submission_id: int) -> Appeal:
+        return self.request("GET", f"/v1/submissions/{submission_id}/appeal")
+
+    def requester_stats(self, requester_id: int) -> RequesterStats:
+        """A requester's rejection rate and the appeals against it, before taking its tasks."""
+        return self.request("GET", f"/v1/requesters/{requester_id}/stats")
 
     # Fleets (a master agent's key)
     def create_sub_agent(self, name: str, capabilities: Sequence[str] = (), wallet_address: str | None = None) -> WorkerCredentials:

@@ -21,9 +21,10 @@ class Error(TypedDict):
 # below_minimum_payout → 400; unauthenticated → 401;
 # insufficient_funds → 402; forbidden, worker_suspended → 403; not_found → 404;
 # method_not_allowed → 405; conflict, idempotency_key_reused, task_not_open,
-# verification_closed, claim_expired, no_payout_address → 409; payload_too_large → 413;
+# verification_closed, claim_expired, no_payout_address, appeal_exists,
+# not_appealable → 409; payload_too_large → 413;
 # unsupported_media_type → 415; rate_limited → 429; internal_error → 500.
-ErrorCode = Literal['invalid_request', 'invalid_json', 'unauthenticated', 'forbidden', 'not_found', 'method_not_allowed', 'conflict', 'insufficient_funds', 'idempotency_key_reused', 'claim_expired', 'task_not_open', 'verification_closed', 'payload_too_large', 'unsupported_media_type', 'rate_limited', 'worker_suspended', 'invalid_address', 'no_payout_address', 'below_minimum_payout', 'internal_error']
+ErrorCode = Literal['invalid_request', 'invalid_json', 'unauthenticated', 'forbidden', 'not_found', 'method_not_allowed', 'conflict', 'insufficient_funds', 'idempotency_key_reused', 'claim_expired', 'task_not_open', 'verification_closed', 'payload_too_large', 'unsupported_media_type', 'rate_limited', 'worker_suspended', 'invalid_address', 'no_payout_address', 'below_minimum_payout', 'appeal_exists', 'not_appealable', 'internal_error']
 
 
 class CreateSubAgentRequest(TypedDict):
@@ -329,6 +330,38 @@ the reason says why."""
     quarantined: bool
     quarantine_reason: NotRequired[str]
     quarantined_at_millis: NotRequired['Millis']
+
+
+class AppealRequest(TypedDict):
+    reason: str
+
+
+class Appeal(TypedDict):
+    id: 'Id'
+    submission_id: 'Id'
+    task_id: 'Id'
+    worker_id: 'Id'
+    requester_id: 'Id'
+    reason: str
+    state: Literal['pending', 'overturned', 'upheld']
+    verifiers: int
+    quorum: int
+    approvals: int
+    rejections: int
+    created_at_millis: 'Millis'
+    decided_at_millis: NotRequired['Millis']
+
+
+class RequesterStats(TypedDict):
+    requester_id: 'Id'
+    tasks_posted: int
+    submissions_approved: int
+    submissions_rejected: int
+    rejection_rate: float
+    appeals_filed: int
+    appeals_won: int
+    appeals_upheld: int
+    appeals_pending: int
 
 
 class ReputationList(TypedDict):
