@@ -74,9 +74,9 @@ extension Bench {
             for i in 0..<agents { workers.append(anonymous.withAPIKey(try await team.createWorker(name: "soak-\(i)").apiKey)) }
 
             let stats = SoakStats()
-            let rssStart = pid.flatMap(residentKiB)
+            let rssStart = pid.flatMap(ResidentMemory.init)
             let deadline = ContinuousClock.now + .milliseconds(Int64(minutes * 60_000))
-            print("soak: \(agents) agents against \(base) for \(minutes) min; server RSS at start \(rssStart.map { "\($0 / 1024) MiB" } ?? "unknown")")
+            print("soak: \(agents) agents against \(base) for \(minutes) min; server RSS at start \(rssStart?.description ?? "unknown")")
             let task = NewTask(taskType: "soak.job", title: "Soak", instructions: "", payload: ["n": 1], rewardMicroUSDT: 1_000,
                                verification: .init(verifiers: 0, quorum: 0))
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -105,17 +105,22 @@ extension Bench {
                 group.addTask {
                     while ContinuousClock.now < deadline {
                         try await Task.sleep(for: .seconds(30))
-                        if let pid, let rss = residentKiB(pid) { stats.sampleRSS(rss) }
-                        print("soak: \(stats.summary)")
+                        let rss = pid.flatMap(ResidentMemory.init)
+                        if let rss { stats.sampleRSS(rss) }
+                        print("soak: \(stats.summary)" + (rss.map { "; server RSS \($0)" } ?? ""))
                     }
                 }
                 try await group.waitForAll()
             }
-            let rssEnd = pid.flatMap(residentKiB)
+            let rssEnd = pid.flatMap(ResidentMemory.init)
             print("soak: \(stats.summary)")
             print("soak: claim latency p50 \(stats.percentile(0.50)) ms, p99 \(stats.percentile(0.99)) ms; errors \(stats.errors); "
-                + "server RSS start \(rssStart.map { "\($0 / 1024) MiB" } ?? "?"), end \(rssEnd.map { "\($0 / 1024) MiB" } ?? "?"), "
-                + "max \(stats.maxRSS.map { "\($0 / 1024) MiB" } ?? "?")")
+                + "server RSS start \(rssStart?.description ?? "?"), end \(rssEnd?.description ?? "?")")
+            // The database's pages (mmap, up to 256 MiB, and SQLite's page caches) grow with the file
+            // until their caps; a leak shows as anonymous memory still growing in the run's second half.
+            if let growth = stats.secondHalfAnonymousGrowthKiB {
+                print("soak: anonymous (heap) memory grew \(growth / 1024) MiB over the second half of the run")
+            }
         }
     }
 }
@@ -125,17 +130,23 @@ final class SoakStats: Sendable {
     private struct State {
         var posted = 0, completed = 0, errors = 0
         var latenciesMicros: [Int64] = []
-        var maxRSS: Int?
+        var rssSamples: [ResidentMemory] = []
     }
     private let state = Mutex(State())
 
     var backlog: Int { state.withLock { $0.posted - $0.completed } }
     var errors: Int { state.withLock { $0.errors } }
-    var maxRSS: Int? { state.withLock { $0.maxRSS } }
+    /// Anonymous memory at the last sample minus at the middle sample.
+    var secondHalfAnonymousGrowthKiB: Int? {
+        state.withLock { s in
+            guard s.rssSamples.count >= 2, let last = s.rssSamples.last else { return nil }
+            return last.anonymousKiB - s.rssSamples[s.rssSamples.count / 2].anonymousKiB
+        }
+    }
     func posted() { state.withLock { $0.posted += 1 } }
     func done() { state.withLock { $0.completed += 1 } }
     func error() { state.withLock { $0.errors += 1 } }
-    func sampleRSS(_ kib: Int) { state.withLock { $0.maxRSS = max($0.maxRSS ?? 0, kib) } }
+    func sampleRSS(_ rss: ResidentMemory) { state.withLock { $0.rssSamples.append(rss) } }
     func claimed(_ d: Duration) {
         let micros = d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000
         state.withLock { $0.latenciesMicros.append(micros) }
@@ -153,9 +164,21 @@ final class SoakStats: Sendable {
     }
 }
 
-/// VmRSS of a process from /proc, in KiB.
-func residentKiB(_ pid: Int32) -> Int? {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
-    return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+/// A process's resident memory from /proc: all of it, and the anonymous (heap) and file-backed parts.
+struct ResidentMemory: Sendable, CustomStringConvertible {
+    let totalKiB: Int
+    let anonymousKiB: Int
+    let fileKiB: Int
+
+    init?(_ pid: Int32) {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        func field(_ name: String) -> Int? {
+            status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
+                .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+        }
+        guard let total = field("VmRSS"), let anonymous = field("RssAnon"), let file = field("RssFile") else { return nil }
+        (totalKiB, anonymousKiB, fileKiB) = (total, anonymous, file)
+    }
+
+    var description: String { "\(totalKiB / 1024) MiB (anonymous \(anonymousKiB / 1024), file-backed \(fileKiB / 1024))" }
 }

@@ -15,7 +15,7 @@ public enum TestPython {
         candidates.append("/usr/bin/env")
         let probe = ["-c", modules.map { "import \($0)" }.joined(separator: "; ")]
         for candidate in candidates {
-            if let result = try? run(candidate, arguments(for: candidate, probe)), result.status == 0 { return candidate }
+            if let result = try? runBlocking(candidate, arguments(for: candidate, probe)), result.status == 0 { return candidate }
         }
         return nil
     }
@@ -25,7 +25,13 @@ public enum TestPython {
         executable == "/usr/bin/env" ? ["python3"] + arguments : arguments
     }
 
-    public static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs the program to its end on a thread of its own: waiting for it on the cooperative pool
+    /// (two threads on a 2-core machine) would stall every other test of the process meanwhile.
+    public static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await offCooperativePool { try runBlocking(executable, arguments) }
+    }
+
+    static func runBlocking(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -36,5 +42,13 @@ public enum TestPython {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Runs blocking work (waiting for a child process, reading a pipe to its end) on a new thread and
+/// resumes with its result, leaving the cooperative pool's few threads to the concurrent tests.
+public func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }

@@ -81,7 +81,7 @@ enum ReferencePython {
     }
 
     @Test(.enabled(if: ReferencePython.runnable, "needs python3 with eth-account (required when CI is set)"))
-    func ethAccountAgrees() throws {
+    func ethAccountAgrees() async throws {
         guard let python = ReferencePython.executable else {
             Issue.record("CI is set but no python3 with eth-account was found: pip install -r Tests/WorkhiveChainsTests/python/requirements.txt into .venv (or set WORKHIVE_PYTHON)")
             return
@@ -98,7 +98,7 @@ enum ReferencePython {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-eth-cross-check-\(UUID().uuidString).json")
         try JSONEncoder().encode(cases).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try TestPython.run(python, TestPython.arguments(for: python, [ReferencePython.script.path, file.path]))
+        let result = try await TestPython.run(python, TestPython.arguments(for: python, [ReferencePython.script.path, file.path]))
         #expect(result.status == 0, "eth-account disagrees:\n\(result.output)")
         #expect(result.output.contains("OK"), "\(result.output)")
         print(result.output)

@@ -21,7 +21,7 @@ import WorkhiveTestSupport
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    @Test func configCheckNamesTheBadKey() throws {
+    @Test func configCheckNamesTheBadKey() async throws {
         let dir = Self.root()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.write("server:\n  port: 9090\n  rate_limit: 50\nlimits:\n  long_polls_per_key: 4\nlog:\n  format: json\n", to: dir + "/good.yaml")
@@ -30,18 +30,18 @@ import WorkhiveTestSupport
         try Self.write("log:\n  format: xml\n", to: dir + "/value.yaml")
         try Self.write("server: [1, 2\n", to: dir + "/broken.yaml")
 
-        let good = try ServerProcess.run(["config", "check", dir + "/good.yaml"])
+        let good = try await ServerProcess.run(["config", "check", dir + "/good.yaml"])
         #expect(good.status == 0 && good.output.contains("ok"), "\(good.output)")
-        let typo = try ServerProcess.run(["config", "check", dir + "/typo.yaml"])
+        let typo = try await ServerProcess.run(["config", "check", dir + "/typo.yaml"])
         #expect(typo.status != 0 && typo.output.contains("unknown key 'server.prot'") && typo.output.contains("did you mean 'server.port'"), "\(typo.output)")
-        let type = try ServerProcess.run(["config", "check", dir + "/type.yaml"])
+        let type = try await ServerProcess.run(["config", "check", dir + "/type.yaml"])
         #expect(type.status != 0 && type.output.contains("server.port"), "\(type.output)")
-        let value = try ServerProcess.run(["config", "check", dir + "/value.yaml"])
+        let value = try await ServerProcess.run(["config", "check", dir + "/value.yaml"])
         #expect(value.status != 0 && value.output.contains("log.format") && value.output.contains("xml"), "\(value.output)")
-        let broken = try ServerProcess.run(["config", "check", dir + "/broken.yaml"])
+        let broken = try await ServerProcess.run(["config", "check", dir + "/broken.yaml"])
         #expect(broken.status != 0 && broken.output.contains("not valid YAML"), "\(broken.output)")
         // serve refuses a bad file too, naming the key.
-        let serve = try ServerProcess.run(["serve", "--config", dir + "/value.yaml", "--data-dir", dir + "/data"])
+        let serve = try await ServerProcess.run(["serve", "--config", dir + "/value.yaml", "--data-dir", dir + "/data"])
         #expect(serve.status != 0 && serve.output.contains("log.format"), "\(serve.output)")
     }
 
@@ -159,16 +159,16 @@ import WorkhiveTestSupport
             for _ in 0..<300 { _ = try await owner.deposit(amountMicroUSDT: 1) }
         }
         try await Task.sleep(for: .milliseconds(100))
-        let backup = try ServerProcess.run(["backup", "--data-dir", dir + "/live", dir + "/backup"])
+        let backup = try await ServerProcess.run(["backup", "--data-dir", dir + "/live", dir + "/backup"])
         #expect(backup.status == 0 && backup.output.contains("ledger check ok") && backup.output.contains("1 blobs"), "\(backup.output)")
         try await load.value
-        let again = try ServerProcess.run(["backup", "--data-dir", dir + "/live", dir + "/backup"])
+        let again = try await ServerProcess.run(["backup", "--data-dir", dir + "/live", dir + "/backup"])
         #expect(again.status != 0 && again.output.contains("already exists"), "\(again.output)")
-        let restore = try ServerProcess.run(["restore", "--data-dir", dir + "/restored", dir + "/backup"])
+        let restore = try await ServerProcess.run(["restore", "--data-dir", dir + "/restored", dir + "/backup"])
         #expect(restore.status == 0 && restore.output.contains("ledger check ok"), "\(restore.output)")
-        let check = try ServerProcess.run(["ledger", "check", "--data-dir", dir + "/restored"])
+        let check = try await ServerProcess.run(["ledger", "check", "--data-dir", dir + "/restored"])
         #expect(check.status == 0, "\(check.output)")
-        let pg = try ServerProcess.run(["backup", "--database-url", "postgres://u@127.0.0.1:1/x", dir + "/pg"])
+        let pg = try await ServerProcess.run(["backup", "--database-url", "postgres://u@127.0.0.1:1/x", dir + "/pg"])
         #expect(pg.status != 0 && pg.output.contains("pg_dump"), "\(pg.output)")
     }
 }

@@ -92,9 +92,14 @@ final class ServerProcess: @unchecked Sendable {
     var isRunning: Bool { process?.isRunning ?? false }
 
     /// Runs the `workhive` executable to its end with `arguments`; returns its exit status and output.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        let executable = try executable
+        return try await offCooperativePool { try runBlocking(executable, arguments, environment: environment) }
+    }
+
+    private static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let pipe = Pipe()
@@ -106,11 +111,9 @@ final class ServerProcess: @unchecked Sendable {
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
-    func stop() {
-        guard let process, process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-    }
+    /// Ends the server at once (SIGKILL): a graceful stop may take its grace period, and waiting that
+    /// long on the cooperative pool stalls the other tests. Tests of shutdown use `terminate()`.
+    func stop() { kill() }
 
     deinit { kill() }
 }

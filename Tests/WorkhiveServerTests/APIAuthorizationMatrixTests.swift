@@ -45,6 +45,11 @@ struct APIAuthorizationMatrixTests {
         "POST /v1/tasks/{id}/cancel": rule({ "/v1/tasks/\($0.task)/cancel" }, nil, 401, 403, 403, 403, 409, 409),
         "GET /v1/tasks/{id}/submissions": rule({ "/v1/tasks/\($0.reviewedTask)/submissions" }, nil, 401, 403, 403, 403, 200, 200),
         "GET /v1/submissions/{id}/votes": rule({ "/v1/submissions/\($0.submission)/votes" }, nil, 401, 403, 403, 403, 200, 200),
+        // Only the submitter appeals (here a reviewer outside the roles), and only a rejection.
+        "POST /v1/submissions/{id}/appeal": rule({ "/v1/submissions/\($0.submission)/appeal" }, #"{"reason": "it was right"}"#,
+                                                 401, 403, 403, 403, 403, 403),
+        "GET /v1/submissions/{id}/appeal": rule({ "/v1/submissions/\($0.submission)/appeal" }, nil, 401, 404, 404, 404, 404, 404),
+        "GET /v1/requesters/{id}/stats": rule({ "/v1/requesters/\($0.owner.id)/stats" }, nil, 401, 200, 200, 200, 200, 200),
         "POST /v1/claims": rule({ _ in "/v1/claims" }, #"{"task_type": "social.like"}"#, 401, 403, 204, 204, 403, 403),
         "POST /v1/claims/{id}/heartbeat": rule({ "/v1/claims/\($0.claim)/heartbeat" }, nil, 401, 403, 403, 200, 403, 403),
         "POST /v1/claims/{id}/release": rule({ "/v1/claims/\($0.claim)/release" }, nil, 401, 403, 403, 200, 403, 403),

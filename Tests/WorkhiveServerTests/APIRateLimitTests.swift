@@ -5,6 +5,7 @@ import NIOCore
 import Testing
 import WorkhiveCore
 import WorkhiveEngine
+import WorkhiveTestSupport
 @testable import WorkhiveServer
 
 #if canImport(Glibc)
@@ -95,12 +96,12 @@ struct APIRateLimitTests {
             // The test client, from 127.0.0.1, spends the anonymous budget of its address.
             let (answers, quick) = try await Self.spend { try await api.send(.post, "/v1/owners", json: #"{"name": "anon"}"#) }
             Self.expectLimited(api, answers, quick: quick)
-            let again = try rawHTTP(port: port, from: "127.0.0.1", method: "GET", path: "/v1/me")
+            let again = try await rawHTTP(port: port, from: "127.0.0.1", method: "GET", path: "/v1/me")
             #expect(again.status == 429, "\(again.status) \(again.body)")
             // A client on another loopback address is not limited by it.
             let other: RawHTTPResponse
             do {
-                other = try rawHTTP(port: port, from: "127.0.0.2", method: "GET", path: "/v1/me")
+                other = try await rawHTTP(port: port, from: "127.0.0.2", method: "GET", path: "/v1/me")
             } catch let error as RawHTTPError where error.step == "bind" {
                 // No second loopback address in this sandbox: nothing more to check here.
                 print("skipping the second-address check: \(error)")
@@ -108,7 +109,7 @@ struct APIRateLimitTests {
             }
             #expect(other.status == 401, "\(other.status) \(other.body)")
             #expect(apiSpec.validate(method: "GET", path: "/v1/me", status: other.status, body: Data(other.body.utf8)) == [])
-            let signUp = try rawHTTP(port: port, from: "127.0.0.2", method: "POST", path: "/v1/owners", body: #"{"name": "elsewhere"}"#)
+            let signUp = try await rawHTTP(port: port, from: "127.0.0.2", method: "POST", path: "/v1/owners", body: #"{"name": "elsewhere"}"#)
             #expect(signUp.status == 201, "\(signUp.status) \(signUp.body)")
             #expect(apiSpec.validate(method: "POST", path: "/v1/owners", status: signUp.status, body: Data(signUp.body.utf8)) == [])
         }
@@ -130,7 +131,13 @@ struct RawHTTPError: Error, CustomStringConvertible {
 }
 
 /// One request on a fresh TCP connection from `source` to 127.0.0.1:`port`, read to the end.
-func rawHTTP(port: Int, from source: String, method: String, path: String, body: String? = nil) throws -> RawHTTPResponse {
+/// Blocking socket calls, so on a thread of their own: on the cooperative pool they would hold one of
+/// its (on 2 cores, two) threads, which the server under test needs to answer.
+func rawHTTP(port: Int, from source: String, method: String, path: String, body: String? = nil) async throws -> RawHTTPResponse {
+    try await offCooperativePool { try rawHTTPBlocking(port: port, from: source, method: method, path: path, body: body) }
+}
+
+func rawHTTPBlocking(port: Int, from source: String, method: String, path: String, body: String? = nil) throws -> RawHTTPResponse {
     #if canImport(Glibc)
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #else
