@@ -19,7 +19,9 @@ struct APIRoutes {
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
         }
         router.get("/metrics") { request, context in
-            if let key = try AuthMiddleware.apiKey(request) {
+            // "Bearer " with nothing after it (a scraper whose key variable is unset) is no key at all.
+            let blank = request.headers[.authorization]?.trimmingCharacters(in: .whitespaces).lowercased() == "bearer"
+            if !blank, let key = try AuthMiddleware.apiKey(request) {
                 guard try await m.authenticate(apiKey: key).isAdmin else { throw WorkhiveError.forbidden("/metrics is for admin keys only") }
             } else if !(configuration.metricsOpenToLoopback && Self.isLocalScrape(request, from: context.remoteAddress)) {
                 throw WorkhiveError(.unauthenticated, "/metrics needs an admin key: 'Authorization: Bearer <key>'")

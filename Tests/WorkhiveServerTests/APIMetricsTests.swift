@@ -56,6 +56,9 @@ struct APIMetricsTests {
         try await withAPI(.live) { api in
             let local = try await api.send(.get, "/metrics")
             #expect(local.status == 200 && local.text.contains("# TYPE workhive_tasks gauge"), "\(local.status) \(local.text.prefix(200))")
+            var blank = HTTPFields()
+            blank[.authorization] = "Bearer "
+            #expect(try await api.send(.get, "/metrics", headers: blank).status == 200)
             let worker = try await api.soloWorker("social.like")
             api.expectError(try await api.send(.get, "/metrics", key: worker.key), 403, "forbidden")
             for header in ["X-Forwarded-For", "Forwarded"] {
