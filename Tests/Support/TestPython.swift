@@ -15,7 +15,7 @@ public enum TestPython {
         candidates.append("/usr/bin/env")
         let probe = ["-c", modules.map { "import \($0)" }.joined(separator: "; ")]
         for candidate in candidates {
-            if let result = try? runBlocking(candidate, arguments(for: candidate, probe)), result.status == 0 { return candidate }
+            if let result = try? runToEndBlocking(candidate, arguments(for: candidate, probe)), result.status == 0 { return candidate }
         }
         return nil
     }
@@ -24,25 +24,27 @@ public enum TestPython {
     public static func arguments(for executable: String, _ arguments: [String]) -> [String] {
         executable == "/usr/bin/env" ? ["python3"] + arguments : arguments
     }
+}
 
-    /// Runs the program to its end on a thread of its own: waiting for it on the cooperative pool
-    /// (two threads on a 2-core machine) would stall every other test of the process meanwhile.
-    public static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await offCooperativePool { try runBlocking(executable, arguments) }
-    }
+/// Runs a program to its end, stdout and stderr together, on a thread of its own: waiting for it on
+/// the cooperative pool (two threads on a 2-core machine) would stall every other test meanwhile.
+public func runToEnd(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+    try await offCooperativePool { try runToEndBlocking(executable, arguments, environment: environment) }
+}
 
-    static func runBlocking(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
+/// `runToEnd` on the calling thread; `environment` is added to the test process's own.
+func runToEndBlocking(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
 /// Runs blocking work (waiting for a child process, reading a pipe to its end) on a new thread and

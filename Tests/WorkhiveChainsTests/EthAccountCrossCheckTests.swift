@@ -98,7 +98,7 @@ enum ReferencePython {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-eth-cross-check-\(UUID().uuidString).json")
         try JSONEncoder().encode(cases).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try await TestPython.run(python, TestPython.arguments(for: python, [ReferencePython.script.path, file.path]))
+        let result = try await runToEnd(python, TestPython.arguments(for: python, [ReferencePython.script.path, file.path]))
         #expect(result.status == 0, "eth-account disagrees:\n\(result.output)")
         #expect(result.output.contains("OK"), "\(result.output)")
         print(result.output)

@@ -93,22 +93,7 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Runs the `workhive` executable to its end with `arguments`; returns its exit status and output.
     static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
-        let executable = try executable
-        return try await offCooperativePool { try runBlocking(executable, arguments, environment: environment) }
-    }
-
-    private static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        try await runToEnd(try executable, arguments, environment: environment)
     }
 
     /// Ends the server at once (SIGKILL): a graceful stop may take its grace period, and waiting that
