@@ -110,7 +110,10 @@ let package = Package(
         // Test fixtures shared by the test targets: a throwaway PostgreSQL cluster, among others.
         .target(
             name: "WorkhiveTestSupport",
-            dependencies: ["WorkhiveEngine", "WorkhiveChains", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "WorkhiveEngine", "WorkhiveChains", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/Support"),
         .testTarget(name: "WorkhiveCoreTests", dependencies: ["WorkhiveCore"]),
         .testTarget(name: "WorkhiveEngineTests", dependencies: ["WorkhiveEngine", "WorkhiveChains", "WorkhiveTestSupport"]),

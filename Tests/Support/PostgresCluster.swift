@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import WorkhiveEngine
 
 /// The engines the conformance tests run on. PostgreSQL is included when its binaries are on this
@@ -28,6 +29,15 @@ public actor PostgresCluster {
         return versions.compactMap(Int.init).sorted().reversed().lazy
             .map { "\(root)/\($0)/bin" }
             .first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }
+    }()
+
+    /// For the tests' connection pools. The cluster stops when the test process exits, while pools
+    /// that tests left open still reconnect: at the default level their retries would bury a failing
+    /// test's report under thousands of "connection refused" lines.
+    public static let poolLogger: Logger = {
+        var logger = Logger(label: "workhive.postgres.test")
+        logger.logLevel = .error
+        return logger
     }()
 
     public struct Unavailable: Error, CustomStringConvertible {

@@ -98,7 +98,7 @@ import WorkhiveTestSupport
             try await group.waitForAll()
         }
 
-        let db = try PostgresDatabase(url: url, maxConnections: 2)
+        let db = try PostgresDatabase(url: url, maxConnections: 2, logger: PostgresCluster.poolLogger)
         defer { Task { await db.close() } }
         let facts = try await db.read { tx in
             try await tx.queryOne("""
@@ -170,7 +170,7 @@ import WorkhiveTestSupport
         }
         while submitted.value < tasks / 3 { try await Task.sleep(for: .milliseconds(20)) }
         server.kill()
-        let db: any SQLDatabase = if let url { try PostgresDatabase(url: url, maxConnections: 2) } else { try SQLiteDatabase(path: root + "/workhive.sqlite") }
+        let db: any SQLDatabase = if let url { try PostgresDatabase(url: url, maxConnections: 2, logger: PostgresCluster.poolLogger) } else { try SQLiteDatabase(path: root + "/workhive.sqlite") }
         let leasedAtCrash = try await db.read { tx in
             try await tx.query("SELECT id, claim_id, attempts FROM tasks WHERE task_type = 'crash.job' AND state = 'claimed'", [])
         }

@@ -19,7 +19,7 @@ struct EngineHarness {
         func open() throws -> any SQLDatabase {
             switch self {
             case .sqlite(let path): try SQLiteDatabase(path: path)
-            case .postgres(let url): try PostgresDatabase(url: url, maxConnections: 6)
+            case .postgres(let url): try PostgresDatabase(url: url, maxConnections: 6, logger: PostgresCluster.poolLogger)
             }
         }
     }
