@@ -10,6 +10,22 @@ extension Marketplace {
     /// Gold tasks are mixed in at the trust policy's gold rate.
     /// One statement picks and leases the task, so two workers can never get the same one.
     public func claim(_ principal: Principal, taskType: String, capabilities: [String]? = nil) async throws -> ClaimView? {
+        if let claim = try await attemptClaim(principal, taskType: taskType, capabilities: capabilities) { return claim }
+        try await requireActive(principal)
+        return nil
+    }
+
+    /// A suspended worker, or a paused sub-agent, is told so rather than answered "no work". (The
+    /// claim statement itself never leases it a task, so a principal authenticated before the
+    /// suspension, a long poll say, claims nothing either.)
+    private func requireActive(_ principal: Principal) async throws {
+        let (worker, _, _) = try principal.requireWorker(for: "claim")
+        if let row = try await read({ try await $0.queryOne("SELECT suspended FROM workers WHERE id = ? AND (suspended = 1 OR paused = 1)", worker) }) {
+            throw WorkhiveError(.workerSuspended, row.bool(0) ? "this worker is suspended" : "this sub-agent is paused by its master")
+        }
+    }
+
+    private func attemptClaim(_ principal: Principal, taskType: String, capabilities: [String]?) async throws -> ClaimView? {
         let (worker, owner, kind) = try principal.requireWorker(for: "claim")
         try TaskType.validate(taskType, allowVerify: true)
         let facts = try await workerFacts(worker)
@@ -60,10 +76,6 @@ extension Marketplace {
                       worker.sqlValue, owner.sqlValue, worker.sqlValue, .integer(panelCutoff), owner.sqlValue,
                       .text(facts.modelFamily ?? ""), .text(facts.modelFamily ?? ""), worker.sqlValue])
             }
-            // A principal authenticated before its worker was suspended (a long poll, say) claims nothing.
-            if claimed == nil, let row = try await tx.queryOne("SELECT suspended FROM workers WHERE id = ? AND (suspended = 1 OR paused = 1)", worker) {
-                throw WorkhiveError(.workerSuspended, row.bool(0) ? "this worker is suspended" : "this sub-agent is paused by its master")
-            }
             // PostgreSQL has no single write lane to keep short, and a round trip saved there counts.
             guard let claimed else { return nil }
             let details = tx.dialect == .postgres ? try await tx.queryOne(Self.claimedTaskSQL, claimed.int(0)) : nil
@@ -103,10 +115,17 @@ extension Marketplace {
         let matching: @Sendable (Event.TaskAvailable) -> Bool = {
             $0.matches(capabilities: caps, kind: kind, owner: owner, master: facts.master, worker: worker)
         }
+        var checkedActive = false
         while true {
             let generation = hub.workGeneration(taskType)
-            if let claim = try await claim(principal, taskType: taskType, capabilities: capabilities) { return claim }
+            if let claim = try await attemptClaim(principal, taskType: taskType, capabilities: capabilities) { return claim }
             let left = deadline - ContinuousClock.now
+            // Whether the worker may claim at all is asked before the first wait and at the end,
+            // not after every empty attempt: under load most attempts come back empty.
+            if !checkedActive || left <= .zero || Task.isCancelled {
+                try await requireActive(principal)
+                checkedActive = true
+            }
             guard left > .zero, !Task.isCancelled else { return nil }
             let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
             await hub.waitForWork(taskType, since: generation, timeoutSeconds: seconds, matching: matching)

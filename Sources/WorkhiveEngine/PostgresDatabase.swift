@@ -17,6 +17,7 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
     private let runner: Task<Void, Never>
     private let logger: Logger
     private let listeners = Mutex([Task<Void, Never>]())
+    private let statements = PostgresPreparedStatements()
     private static let maxAttempts = 8
 
     /// Opens a pool on `url` (`postgres://user:password@host:port/database?sslmode=disable|require&schema=NAME`).
@@ -40,12 +41,21 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
         runner = Task { await client.run() }
     }
 
+    /// A URL names a server by host and port, or (as libpq's `?host=/directory` does) by the
+    /// directory of its Unix-domain socket, which on one machine costs less per round trip than TCP.
     static func configuration(from url: String) throws -> PostgresClient.Configuration {
-        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
-              let host = parts.host, !host.isEmpty else {
-            throw WorkhiveError.invalid("database url must look like postgres://user:password@host:5432/database")
+        let format = "database url must look like postgres://user:password@host:5432/database or postgres://user@/database?host=/var/run/postgresql&port=5432"
+        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? "") else {
+            throw WorkhiveError.invalid(format)
         }
         let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
+        if let directory = parts.queryItems?.first(where: { $0.name == "host" })?.value, directory.hasPrefix("/") {
+            let port = parts.queryItems?.first { $0.name == "port" }?.value.flatMap(Int.init) ?? parts.port ?? 5432
+            return PostgresClient.Configuration(
+                unixSocketPath: directory + "/.s.PGSQL.\(port)", username: parts.user ?? "postgres",
+                password: parts.password, database: database.isEmpty ? nil : database)
+        }
+        guard let host = parts.host, !host.isEmpty else { throw WorkhiveError.invalid(format) }
         let sslmode = parts.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
         let tls: PostgresClient.Configuration.TLS = switch sslmode {
         case "disable": .disable
@@ -83,7 +93,7 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
 
     private func runTransaction<T: Sendable>(_ begin: String, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            let executor = PostgresExecutor(connection: connection, logger: logger)
+            let executor = PostgresExecutor(connection: connection, logger: logger, statements: statements)
             // BEGIN goes out without waiting for its answer: the connection runs statements in the
             // order they were written, so it saves a round trip per transaction.
             let begun: EventLoopFuture<PostgresQueryResult> = connection.query(PostgresQuery(unsafeSQL: begin), logger: logger)
@@ -142,7 +152,7 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
         let database = try PostgresDatabase(url: url, maxConnections: 1)
         defer { database.runner.cancel() }
         try await database.client.withConnection { connection in
-            try await PostgresExecutor(connection: connection, logger: database.logger).run(sql)
+            try await PostgresExecutor(connection: connection, logger: database.logger, statements: nil).run(sql)
         }
     }
 
@@ -166,6 +176,8 @@ extension SQLError {
 struct PostgresExecutor: SQLExecutor, @unchecked Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// Where statements are prepared once per connection; nil runs every statement unprepared.
+    let statements: PostgresPreparedStatements?
     var dialect: SQLDialect { .postgres }
 
     func run(_ sql: String) async throws {
@@ -173,6 +185,20 @@ struct PostgresExecutor: SQLExecutor, @unchecked Sendable {
     }
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        if let statements, let prepared = try await statements.statement(sql, binds: binds, on: connection, logger: logger) {
+            do {
+                // Rows of a prepared statement always come in binary (PostgresNIO binds asking for
+                // it), though their description, taken when the statement was prepared, says text.
+                return try await prepared.execute(binds.map(Self.postgresData)).get().map { row in
+                    SQLRow(try row.map { cell in
+                        try Self.value(PostgresCell(bytes: cell.bytes, dataType: cell.dataType, format: .binary,
+                                                    columnName: cell.columnName, columnIndex: cell.columnIndex))
+                    })
+                }
+            } catch {
+                throw SQLError(error)
+            }
+        }
         var bindings = PostgresBindings(capacity: binds.count)
         for value in binds {
             switch value {
@@ -183,10 +209,23 @@ struct PostgresExecutor: SQLExecutor, @unchecked Sendable {
             case .blob(let v): bindings.append(ByteBuffer(bytes: v))
             }
         }
+        return try await rows(PostgresQuery(unsafeSQL: PlaceholderRewriter.numbered(sql), binds: bindings))
+    }
+
+    static func postgresData(_ value: SQLValue) -> PostgresData {
+        switch value {
+        case .null: .null
+        case .integer(let v): PostgresData(int64: v)
+        case .real(let v): PostgresData(double: v)
+        case .text(let v): PostgresData(string: v)
+        case .blob(let v): PostgresData(bytes: v)
+        }
+    }
+
+    private func rows(_ query: PostgresQuery) async throws -> [SQLRow] {
         do {
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: PlaceholderRewriter.numbered(sql), binds: bindings), logger: logger)
             var result: [SQLRow] = []
-            for try await row in rows {
+            for try await row in try await connection.query(query, logger: logger) {
                 result.append(SQLRow(try row.map(Self.value)))
             }
             return result
@@ -196,13 +235,13 @@ struct PostgresExecutor: SQLExecutor, @unchecked Sendable {
     }
 
     func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int {
-        // RETURNING gives the changed rows back; counting them is exact and needs no command tag.
-        // (The engine's data-changing statements are INSERT, UPDATE, DELETE, or WITH ... UPDATE.)
-        if sql.range(of: "RETURNING", options: [.caseInsensitive, .backwards]) != nil { return try await query(sql, binds).count }
-        let verb = sql.drop { $0.isWhitespace }.prefix { $0.isLetter }.uppercased()
-        if ["INSERT", "UPDATE", "DELETE", "WITH"].contains(verb) { return try await query(sql + " RETURNING 1", binds).count }
-        _ = try await query(sql, binds)
-        return 0
+        switch PlaceholderRewriter.counting(sql) {
+        case .returning: return try await query(sql, binds).count
+        case .appendReturning(let counted): return try await query(counted, binds).count
+        case .none:
+            _ = try await query(sql, binds)
+            return 0
+        }
     }
 
     func insert(_ sql: String, _ binds: [SQLValue], rows: Int) async throws -> [Int64] {
@@ -227,6 +266,23 @@ struct PostgresExecutor: SQLExecutor, @unchecked Sendable {
 }
 
 extension SQLError {
+    /// From any error PostgresNIO throws: the new API's PSQLError, or the PostgresError of the
+    /// prepared-statement API.
+    init(_ error: any Error) {
+        if let error = error as? PSQLError {
+            self.init(error)
+        } else if case .server(let server) = error as? PostgresError {
+            let state = server.fields[.sqlState]
+            let detail = server.fields[.detail].map { " (\($0))" } ?? ""
+            self.init(message: "postgres: \(server.fields[.message] ?? "error")\(detail)", isConstraintViolation: state?.hasPrefix("23") ?? false,
+                      sqlState: state)
+        } else if let error = error as? SQLError {
+            self = error
+        } else {
+            self.init(message: "postgres: \(String(reflecting: error))", isConstraintViolation: false)
+        }
+    }
+
     init(_ error: PSQLError) {
         let state = error.serverInfo?[.sqlState]
         let message = error.serverInfo?[.message] ?? "\(error.code)"
@@ -239,9 +295,40 @@ extension SQLError {
 /// Rewritten statements are cached: the engine uses a fixed set of them.
 enum PlaceholderRewriter {
     private static let cache = Mutex([String: String]())
+    private static let countingCache = Mutex([String: Counting]())
+
+    /// How `execute` counts the rows a statement changed: RETURNING gives the changed rows back, and
+    /// counting them is exact and needs no command tag. (The engine's data-changing statements are
+    /// INSERT, UPDATE, DELETE, or WITH ... UPDATE.)
+    enum Counting: Sendable {
+        case returning
+        case appendReturning(String)
+        case none
+    }
+
+    static func counting(_ sql: String) -> Counting {
+        if let known = countingCache.withLock({ $0[sql] }) { return known }
+        let counting: Counting
+        if sql.range(of: "RETURNING", options: [.caseInsensitive, .backwards]) != nil {
+            counting = .returning
+        } else if ["INSERT", "UPDATE", "DELETE", "WITH"].contains(sql.drop { $0.isWhitespace }.prefix { $0.isLetter }.uppercased()) {
+            counting = .appendReturning(sql + " RETURNING 1")
+        } else {
+            counting = .none
+        }
+        countingCache.withLock { if $0.count < 4096 { $0[sql] = counting } }
+        return counting
+    }
 
     static func numbered(_ sql: String) -> String {
         if let known = cache.withLock({ $0[sql] }) { return known }
+        let out = numbered(sql, casts: [])
+        cache.withLock { if $0.count < 4096 { $0[sql] = out } }
+        return out
+    }
+
+    /// Numbers the placeholders, casting the n-th to `casts[n-1]` where one is given.
+    static func numbered(_ sql: String, casts: [String?]) -> String {
         var out = ""
         out.reserveCapacity(sql.utf8.count + 16)
         var n = 0
@@ -251,11 +338,11 @@ enum PlaceholderRewriter {
             if ch == "?" && !inString {
                 n += 1
                 out += "$\(n)"
+                if n <= casts.count, let cast = casts[n - 1] { out += "::" + cast }
             } else {
                 out.append(ch)
             }
         }
-        cache.withLock { if $0.count < 4096 { $0[sql] = out } }
         return out
     }
 }

@@ -18,7 +18,8 @@ from pgqueuer import AsyncpgDriver, Queries, QueueManager
 
 def with_database(url: str, name: str) -> str:
     parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + name, "", ""))
+    # The query is kept: ?host=/directory names a Unix-domain socket, as for Workhive.
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
 
 
 async def run(url: str, jobs: int, producers: int, consumers: int, batch: int) -> dict:

@@ -1,0 +1,70 @@
+import PostgresNIO
+import Synchronization
+
+/// Named prepared statements for the engine's SQL. Each distinct statement, with the types of its
+/// parameters, is prepared once per connection and then only bound and executed, so PostgreSQL
+/// parses and plans it once per connection instead of on every call: under load, parsing and
+/// planning were over half of the server's CPU. (A pooler in transaction mode, which moves one
+/// session's statements between server connections, would break this: connect to PostgreSQL
+/// directly, or through a pooler in session mode.)
+final class PostgresPreparedStatements: Sendable {
+    private struct State {
+        /// Each open connection's statements by key (parameter types, then the SQL).
+        var prepared: [PostgresConnection.ID: [String: PreparedQuery]] = [:]
+        /// Statements PostgreSQL would not prepare; they run unprepared.
+        var refused: Set<String> = []
+    }
+    private let state = Mutex(State())
+    /// Statements kept per connection; past this, new ones run unprepared. The engine has a few hundred.
+    private let limit: Int
+
+    init(limit: Int = 1_000) { self.limit = limit }
+
+    /// The prepared form of `sql` (with `?` placeholders) for these binds on `connection`, prepared
+    /// now if needed; nil to run it unprepared (statements other than queries and data changes, or
+    /// past the limit).
+    func statement(_ sql: String, binds: [SQLValue], on connection: PostgresConnection, logger: Logger) async throws -> PreparedQuery? {
+        guard Self.isPreparable(sql) else { return nil }
+        // A NULL has no type of its own: PostgreSQL infers it from where the parameter is used, as
+        // it does for an unprepared statement.
+        let types = binds.map { value -> String? in
+            switch value {
+            case .null: nil
+            case .integer: "int8"
+            case .real: "float8"
+            case .text: "text"
+            case .blob: "bytea"
+            }
+        }
+        let key = types.map { $0 ?? "?" }.joined(separator: ",") + "|" + sql
+        let id = connection.id
+        let (known, isNewConnection, full) = state.withLock { s in
+            (s.prepared[id]?[key], s.prepared[id] == nil, s.refused.contains(key) || (s.prepared[id]?.count ?? 0) >= limit)
+        }
+        if let known { return known }
+        if full { return nil }
+        // The parameter types are written into the statement: prepared without declared types,
+        // PostgreSQL would infer them, and an inferred int4 cannot take the int8 bound to it.
+        let typed = PlaceholderRewriter.numbered(sql, casts: types)
+        let prepared: PreparedQuery
+        do {
+            prepared = try await connection.prepare(query: typed).get()
+        } catch {
+            logger.warning("could not prepare a statement; it runs unprepared from now on", metadata: ["error": "\(String(reflecting: error))"])
+            state.withLock { _ = $0.refused.insert(key) }
+            throw SQLError(error)
+        }
+        state.withLock { $0.prepared[id, default: [:]][key] = prepared }
+        if isNewConnection {
+            // Forget a closed connection's statements: the server dropped them with its session.
+            connection.closeFuture.whenComplete { [self] _ in state.withLock { _ = $0.prepared.removeValue(forKey: id) } }
+        }
+        return prepared
+    }
+
+    static func isPreparable(_ sql: String) -> Bool {
+        let verb = sql.utf8.drop { $0 == 32 || $0 == 10 || $0 == 9 }.prefix(6)
+        return ["SELECT", "INSERT", "UPDATE", "DELETE"].contains { verb.elementsEqual($0.utf8) }
+            || verb.starts(with: "WITH ".utf8)
+    }
+}
