@@ -59,15 +59,21 @@ extension Marketplace {
     /// The reputations of some workers in one role on one task type (no row: the prior). On
     /// PostgreSQL with `lock`, the rows are locked for the update that follows.
     func reputations(of workers: [WorkerID], role: ReputationRole, taskType: String, lock: Bool = false, _ tx: any SQLExecutor) async throws -> [WorkerID: Reputation] {
+        try await reputationRows(of: workers, role: role, taskType: taskType, lock: lock, tx).mapValues(\.reputation)
+    }
+
+    /// Each worker's reputation row (if it has one) and whether it is quarantined.
+    private func reputationRows(of workers: [WorkerID], role: ReputationRole, taskType: String, lock: Bool,
+                                _ tx: any SQLExecutor) async throws -> [WorkerID: (reputation: Reputation, quarantined: Bool)] {
         let ids = Array(Set(workers))
         guard !ids.isEmpty else { return [:] }
         let rows = try await tx.query("""
-            SELECT worker_id, alpha, beta, observations FROM reputations
+            SELECT worker_id, alpha, beta, observations, quarantined_at IS NOT NULL FROM reputations
             WHERE role = ? AND task_type = ? AND worker_id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ",")))
             ORDER BY worker_id\(lock && tx.dialect == .postgres ? " FOR UPDATE" : "")
             """, [.text(role.rawValue), .text(taskType)] + ids.map(\.sqlValue))
-        var out: [WorkerID: Reputation] = [:]
-        for r in rows { out[r.id(0)] = Reputation(alpha: r.double(1), beta: r.double(2), observations: Int(r.int(3))) }
+        var out: [WorkerID: (reputation: Reputation, quarantined: Bool)] = [:]
+        for r in rows { out[r.id(0)] = (Reputation(alpha: r.double(1), beta: r.double(2), observations: Int(r.int(3))), r.bool(4)) }
         return out
     }
 
@@ -107,22 +113,25 @@ extension Marketplace {
             VALUES \(Array(repeating: "(?, ?, ?, ?, ?, 0, ?)", count: workers.count).joined(separator: ", "))
             ON CONFLICT (worker_id, role, task_type) DO NOTHING
             """, workers.flatMap { [$0.sqlValue, .text(role.rawValue), .text(taskType), .real(prior.alpha), .real(prior.beta), .integer(now)] })
-        var reps = try await reputations(of: workers, role: role, taskType: taskType, lock: true, tx)
-        for e in evidence { reps[e.worker]?.record(probabilityRightGivenOthers: e.q) }
-        let quarantined = Set(try await tx.query("""
-            SELECT worker_id FROM reputations WHERE role = ? AND task_type = ? AND quarantined_at IS NOT NULL
-              AND worker_id IN (\(Array(repeating: "?", count: workers.count).joined(separator: ",")))
-            """, [.text(role.rawValue), .text(taskType)] + workers.map(\.sqlValue)).map { $0.int(0) })
+        var rows = try await reputationRows(of: workers, role: role, taskType: taskType, lock: true, tx)
+        for e in evidence { rows[e.worker]?.reputation.record(probabilityRightGivenOthers: e.q) }
+        // Every row in one statement.
+        var values: [SQLValue] = []
+        var count = 0
         for worker in workers {
-            guard let r = reps[worker] else { continue }
-            let reason = role == .verifier && !quarantined.contains(worker.rawValue) ? trust.quarantineReason(r, taskType: taskType) : nil
-            try await tx.execute("""
-                UPDATE reputations SET alpha = ?, beta = ?, observations = ?, updated_at = ?,
-                    quarantined_at = CASE WHEN ? = 1 THEN ? ELSE quarantined_at END,
-                    quarantine_reason = CASE WHEN ? = 1 THEN ? ELSE quarantine_reason END
-                WHERE worker_id = ? AND role = ? AND task_type = ?
-                """, r.alpha, r.beta, r.observations, now, reason != nil, now, reason != nil, reason ?? "", worker, role.rawValue, taskType)
+            guard let (r, quarantined) = rows[worker] else { continue }
+            let reason = role == .verifier && !quarantined ? trust.quarantineReason(r, taskType: taskType) : nil
+            values += [worker.sqlValue, .real(r.alpha), .real(r.beta), .integer(Int64(r.observations)), reason.map(SQLValue.text) ?? .null]
+            count += 1
         }
+        guard count > 0 else { return }
+        try await tx.execute("""
+            WITH v(worker_id, alpha, beta, observations, reason) AS (VALUES \(Self.placeholders(rows: count, columns: 5)))
+            UPDATE reputations SET alpha = v.alpha, beta = v.beta, observations = v.observations, updated_at = ?,
+                quarantined_at = CASE WHEN v.reason IS NOT NULL THEN ? ELSE reputations.quarantined_at END,
+                quarantine_reason = COALESCE(v.reason, reputations.quarantine_reason)
+            FROM v WHERE reputations.worker_id = v.worker_id AND reputations.role = ? AND reputations.task_type = ?
+            """, values + [.integer(now), .integer(now), .text(role.rawValue), .text(taskType)])
     }
 
     /// When a verdict lands: every vote so far is credited with the probability that it was right

@@ -140,7 +140,10 @@ extension Marketplace {
             guard let slot = try await tx.queryOne("""
                 UPDATE tasks SET state = 'done', verdict = ?, vote_reason = ?, voted_at = ?, updated_at = ?
                 WHERE claim_id = ? AND worker_id = ? AND state = 'claimed' AND lease_expires_at > ? AND task_type = 'verify'
-                RETURNING id, submission_id, parent_task_id, appeal_id
+                RETURNING id, submission_id, parent_task_id, appeal_id, requester_id, required_caps, reward, lease_seconds, priority,
+                          visibility, reviewed_type,
+                          (SELECT p.verification_mode FROM tasks p WHERE p.id = tasks.parent_task_id),
+                          (SELECT p.target_confidence FROM tasks p WHERE p.id = tasks.parent_task_id)
                 """, verdict.rawValue, reason, now, now, claim, verifier, now) else {
                 throw try await self.voteProblem(claim, verifier: verifier, verdict: verdict, reason: reason, tx, now: now)
             }
@@ -155,19 +158,17 @@ extension Marketplace {
                 RETURNING state, approvals, rejections, worker_id, verifiers, quorum, worker_owner_id, gold_verdict
                 """, approve, 1 - approve, submission)!
             let gold = tally.optionalText(7).flatMap(Outcome.init(rawValue:))
-            let work = try await tx.queryOne("""
-                SELECT verification_mode, target_confidence, task_type, requester_id, required_caps, verifier_reward, lease_seconds,
-                       priority, visibility
-                FROM tasks WHERE id = ?
-                """, parent)!
-            let reviewedType = work.text(2)
+            // A slot carries what its work task set for verification (requester, capabilities, the
+            // verifier reward as its reward, lease, priority, visibility, the reviewed type); the
+            // work task's policy mode comes with it above.
+            let reviewedType = slot.text(10)
             var outcome = Outcome(rawValue: tally.text(0))
             var decidedNow: Outcome?
             if outcome == nil {
                 let verifiers = Int(tally.int(4)), quorum = Int(tally.int(5))
-                if VerificationMode(rawValue: work.text(0)) == .adaptive {
+                if VerificationMode(rawValue: slot.text(11)) == .adaptive {
                     let votes = try await self.weightedVotes(of: submission, reviewedType: reviewedType, tx).map(\.vote)
-                    switch AdaptiveConsensus.step(votes, minVotes: quorum, maxVotes: verifiers, targetConfidence: work.double(1),
+                    switch AdaptiveConsensus.step(votes, minVotes: quorum, maxVotes: verifiers, targetConfidence: slot.double(12),
                                                   approvePrior: self.trust.approvePrior) {
                     case .decided(let o, _): decidedNow = o
                     case .needMoreVotes:
@@ -177,8 +178,8 @@ extension Marketplace {
                             FROM tasks WHERE submission_id = ?
                             """, submission)!
                         if slots.int(1) == 0 && slots.int(0) < Int64(verifiers) {
-                            let template = SlotTemplate(requester: work.values[3], requiredCaps: work.text(4), reward: work.int(5),
-                                                        leaseSeconds: work.values[6], priority: work.values[7], visibility: work.values[8],
+                            let template = SlotTemplate(requester: slot.values[4], requiredCaps: slot.text(5), reward: slot.int(6),
+                                                        leaseSeconds: slot.values[7], priority: slot.values[8], visibility: slot.values[9],
                                                         parent: parent, submission: submission, excludeOwner: tally.id(6), reviewedType: reviewedType)
                             try await self.openSlots(template, humanOnly: [false], tx, events, now: now)
                         }
