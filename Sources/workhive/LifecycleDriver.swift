@@ -58,10 +58,13 @@ struct InProcessLifecycles {
         var slots: [(Principal, ClaimID)] = []
         for verifier in lane.verifiers {
             // Another driver's verifiers may have taken this submission's slots; then one of theirs
-            // comes up soon, so wait for it as an agent would.
-            guard let slot = try await market.claim(verifier, taskType: TaskType.verify, waitSeconds: 10) else {
-                throw BenchError("no verification slot to claim")
+            // comes up soon, so wait for it as an agent would. A slot kept from this verifier's owner
+            // for panel diversity (30 s) is offered again without an event: poll again, as agents do.
+            var slot: ClaimView?
+            for _ in 0..<6 where slot == nil {
+                slot = try await market.claim(verifier, taskType: TaskType.verify, waitSeconds: 10)
             }
+            guard let slot else { throw BenchError("no verification slot to claim in 60 s") }
             slots.append((verifier, slot.claimId))
         }
         for (verifier, claim) in slots {
