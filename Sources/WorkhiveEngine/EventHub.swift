@@ -117,6 +117,11 @@ public final class EventHub: Sendable {
         timer?.cancel()
     }
 
+    /// Claimers long-polling for work of `taskType` right now.
+    public func waitingClaimers(_ taskType: String) -> Int {
+        state.withLock { $0.work[taskType]?.waiters.count ?? 0 }
+    }
+
     private func wake(_ taskType: String, _ id: Int) {
         let c = state.withLock { s -> CheckedContinuation<Void, Never>? in
             guard let i = s.work[taskType]?.waiters.firstIndex(where: { $0.id == id }) else { return nil }

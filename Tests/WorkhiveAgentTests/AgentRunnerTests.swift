@@ -73,8 +73,9 @@ struct AgentRunnerTests {
 
     @Test("429 answers are waited out for their Retry-After, by the client's retry policy and by a runner")
     func rateLimitRetryAfterIsHonoured() async throws {
-        // A slow refill, so that a busy machine does not refill the bucket between the calls below.
-        try await withLiveServer(configure: { $0.rateLimitPerSecond = 0.5; $0.rateLimitBurst = 2 }) { server in
+        // A slow refill (a token every 4 s), so that a busy machine does not refill the bucket between
+        // the calls below, nor between the runner's claim and submit.
+        try await withLiveServer(configure: { $0.rateLimitPerSecond = 0.25; $0.rateLimitBurst = 2 }) { server in
             let requester = try await server.owner("requester", deposit: 10_000_000)
             let workerClient = try await server.worker("busy-bee")
 
@@ -113,7 +114,7 @@ struct AgentRunnerTests {
             let runner = AgentRunner(client: workerClient, taskTypes: ["echo"], configuration: limitedConfiguration, logger: quiet) { claim in
                 .submit(result: claim.task.payload)
             }
-            try await run([runner], until: "echo tasks approved") {
+            try await run([runner], until: "echo tasks approved", timeout: .seconds(90)) {
                 let tasks = try await patiently { try await requester.tasks(taskType: "echo") }
                 return tasks.count == 3 && tasks.allSatisfy { $0.state == .approved }
             }
@@ -278,8 +279,8 @@ struct AgentRunnerTests {
             }
             let start = ContinuousClock.now
             let running = Task { try await runner.run() }
-            // Long enough for the runner's poll to reach the server even on a busy machine.
-            try await Task.sleep(for: .seconds(3))
+            // Once the runner's poll is waiting on the server (however busy the machine).
+            try await eventually("the runner's long poll waits on the server") { server.marketplace.hub.waitingClaimers("late") == 1 }
             runner.stop()
             // Posted while the stopped runner's long poll is still waiting: the poll claims it.
             let task = try await requester.postTask(NewTask(taskType: "late", title: "Late", rewardMicroUSDT: 1_000_000))

@@ -11,6 +11,7 @@ import WorkhiveServer
 struct LiveServer: Sendable {
     let baseURL: String
     let http: HTTPClient
+    let marketplace: Marketplace
 
     /// A client with `key`, over the test's own HTTPClient (or another transport).
     func client(_ key: String? = nil, transport: (any WorkhiveTransport)? = nil) -> WorkhiveClient {
@@ -66,7 +67,7 @@ func withLiveServer<T: Sendable>(
             httpConfiguration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
             do {
-                let value = try await body(LiveServer(baseURL: "http://localhost:\(client.port!)", http: http))
+                let value = try await body(LiveServer(baseURL: "http://localhost:\(client.port!)", http: http, marketplace: marketplace))
                 try await http.shutdown()
                 return value
             } catch {
