@@ -311,13 +311,18 @@ enum PlaceholderRewriter {
         let counting: Counting
         if sql.range(of: "RETURNING", options: [.caseInsensitive, .backwards]) != nil {
             counting = .returning
-        } else if ["INSERT", "UPDATE", "DELETE", "WITH"].contains(sql.drop { $0.isWhitespace }.prefix { $0.isLetter }.uppercased()) {
+        } else if ["INSERT", "UPDATE", "DELETE", "WITH"].contains(keyword(sql)) {
             counting = .appendReturning(sql + " RETURNING 1")
         } else {
             counting = .none
         }
         countingCache.withLock { if $0.count < 4096 { $0[sql] = counting } }
         return counting
+    }
+
+    /// The statement's first keyword, upper-cased: SELECT, WITH, BEGIN and so on.
+    static func keyword(_ sql: String) -> String {
+        sql.drop { $0.isWhitespace }.prefix { $0.isLetter }.uppercased()
     }
 
     static func numbered(_ sql: String) -> String {

@@ -8,11 +8,17 @@ import Synchronization
 /// session's statements between server connections, would break this: connect to PostgreSQL
 /// directly, or through a pooler in session mode.)
 final class PostgresPreparedStatements: Sendable {
+    /// A statement as prepared: its SQL and the types of its parameters.
+    private struct Key: Hashable {
+        let sql: String
+        let types: [String?]
+    }
+
     private struct State {
-        /// Each open connection's statements by key (parameter types, then the SQL).
-        var prepared: [PostgresConnection.ID: [String: PreparedQuery]] = [:]
+        /// Each open connection's statements.
+        var prepared: [PostgresConnection.ID: [Key: PreparedQuery]] = [:]
         /// Statements PostgreSQL would not prepare; they run unprepared.
-        var refused: Set<String> = []
+        var refused: Set<Key> = []
     }
     private let state = Mutex(State())
     /// Statements kept per connection; past this, new ones run unprepared. The engine has a few hundred.
@@ -36,13 +42,13 @@ final class PostgresPreparedStatements: Sendable {
             case .blob: "bytea"
             }
         }
-        let key = types.map { $0 ?? "?" }.joined(separator: ",") + "|" + sql
+        let key = Key(sql: sql, types: types)
         let id = connection.id
-        let (known, isNewConnection, full) = state.withLock { s in
+        let (known, isNewConnection, runUnprepared) = state.withLock { s in
             (s.prepared[id]?[key], s.prepared[id] == nil, s.refused.contains(key) || (s.prepared[id]?.count ?? 0) >= limit)
         }
         if let known { return known }
-        if full { return nil }
+        if runUnprepared { return nil }
         // The parameter types are written into the statement: prepared without declared types,
         // PostgreSQL would infer them, and an inferred int4 cannot take the int8 bound to it.
         let typed = PlaceholderRewriter.numbered(sql, casts: types)
@@ -63,8 +69,6 @@ final class PostgresPreparedStatements: Sendable {
     }
 
     static func isPreparable(_ sql: String) -> Bool {
-        let verb = sql.utf8.drop { $0 == 32 || $0 == 10 || $0 == 9 }.prefix(6)
-        return ["SELECT", "INSERT", "UPDATE", "DELETE"].contains { verb.elementsEqual($0.utf8) }
-            || verb.starts(with: "WITH ".utf8)
+        ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"].contains(PlaceholderRewriter.keyword(sql))
     }
 }
