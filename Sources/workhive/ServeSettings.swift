@@ -95,41 +95,42 @@ struct ServeSettings: Sendable, Equatable {
             providers.append(try await FileProvider<YAMLSnapshot>(config: location))
         }
         let r = ConfigReader(providers: providers)
-        func read<T>(_ key: String, _ body: () async throws -> T) async throws -> T {
-            do { return try await body() } catch { throw Invalid(key: key, problem: "\(error)") }
+        /// Reads one key; a bad value is reported under that key.
+        func read<T>(_ key: String, _ body: (ConfigKey) async throws -> T) async throws -> T {
+            do { return try await body(ConfigKey(key)) } catch { throw Invalid(key: key, problem: "\(error)") }
         }
         var s = ServeSettings()
         let d = ServeSettings()
-        s.host = try await read("server.host") { try await r.fetchString(forKey: "server.host", default: d.host) }
-        s.port = try await read("server.port") { try await r.fetchInt(forKey: "server.port", default: d.port) }
-        s.rateLimit = try await read("server.rate_limit") { try await r.fetchDouble(forKey: "server.rate_limit", default: d.rateLimit) }
-        s.closedSignup = try await read("server.closed_signup") { try await r.fetchBool(forKey: "server.closed_signup", default: d.closedSignup) }
+        s.host = try await read("server.host") { try await r.fetchString(forKey: $0, default: d.host) }
+        s.port = try await read("server.port") { try await r.fetchInt(forKey: $0, default: d.port) }
+        s.rateLimit = try await read("server.rate_limit") { try await r.fetchDouble(forKey: $0, default: d.rateLimit) }
+        s.closedSignup = try await read("server.closed_signup") { try await r.fetchBool(forKey: $0, default: d.closedSignup) }
         s.shutdownGraceSeconds = try await read("server.shutdown_grace_seconds") {
-            try await r.fetchDouble(forKey: "server.shutdown_grace_seconds", default: d.shutdownGraceSeconds)
+            try await r.fetchDouble(forKey: $0, default: d.shutdownGraceSeconds)
         }
-        s.dataDir = try await read("data.dir") { try await r.fetchString(forKey: "data.dir", default: d.dataDir) }
-        s.databaseURL = try await read("database.url") { try await r.fetchString(forKey: "database.url", isSecret: true) }
-        s.autoPayout = try await read("payouts.auto") { try await r.fetchString(forKey: "payouts.auto", default: d.autoPayout) }
-        s.hotWallets = try await read("payouts.hot_wallets") { try await r.fetchInt(forKey: "payouts.hot_wallets", default: d.hotWallets) }
+        s.dataDir = try await read("data.dir") { try await r.fetchString(forKey: $0, default: d.dataDir) }
+        s.databaseURL = try await read("database.url") { try await r.fetchString(forKey: $0, isSecret: true) }
+        s.autoPayout = try await read("payouts.auto") { try await r.fetchString(forKey: $0, default: d.autoPayout) }
+        s.hotWallets = try await read("payouts.hot_wallets") { try await r.fetchInt(forKey: $0, default: d.hotWallets) }
         s.testnetAddresses = try await read("payouts.testnet_addresses") {
-            try await r.fetchBool(forKey: "payouts.testnet_addresses", default: d.testnetAddresses)
+            try await r.fetchBool(forKey: $0, default: d.testnetAddresses)
         }
-        s.payoutDispatcher = try await read("payouts.dispatcher") { try await r.fetchBool(forKey: "payouts.dispatcher", default: d.payoutDispatcher) }
+        s.payoutDispatcher = try await read("payouts.dispatcher") { try await r.fetchBool(forKey: $0, default: d.payoutDispatcher) }
         s.eventStreamsPerKey = try await read("limits.event_streams_per_key") {
-            try await r.fetchInt(forKey: "limits.event_streams_per_key", default: d.eventStreamsPerKey)
+            try await r.fetchInt(forKey: $0, default: d.eventStreamsPerKey)
         }
-        s.eventStreams = try await read("limits.event_streams") { try await r.fetchInt(forKey: "limits.event_streams", default: d.eventStreams) }
-        s.longPollsPerKey = try await read("limits.long_polls_per_key") { try await r.fetchInt(forKey: "limits.long_polls_per_key", default: d.longPollsPerKey) }
-        s.longPolls = try await read("limits.long_polls") { try await r.fetchInt(forKey: "limits.long_polls", default: d.longPolls) }
+        s.eventStreams = try await read("limits.event_streams") { try await r.fetchInt(forKey: $0, default: d.eventStreams) }
+        s.longPollsPerKey = try await read("limits.long_polls_per_key") { try await r.fetchInt(forKey: $0, default: d.longPollsPerKey) }
+        s.longPolls = try await read("limits.long_polls") { try await r.fetchInt(forKey: $0, default: d.longPolls) }
         s.metricsOpenToLoopback = try await read("metrics.loopback_open") {
-            try await r.fetchBool(forKey: "metrics.loopback_open", default: d.metricsOpenToLoopback)
+            try await r.fetchBool(forKey: $0, default: d.metricsOpenToLoopback)
         }
-        s.logFormat = try await read("log.format") { try await r.fetchString(forKey: "log.format", default: d.logFormat) }
-        s.logLevel = try await read("log.level") { try await r.fetchString(forKey: "log.level", default: d.logLevel) }
+        s.logFormat = try await read("log.format") { try await r.fetchString(forKey: $0, default: d.logFormat) }
+        s.logLevel = try await read("log.level") { try await r.fetchString(forKey: $0, default: d.logLevel) }
         for k in EVMNodeOptions.keys {
-            s.evmNodes[k.key] = try await read(k.key) { try await r.fetchString(forKey: ConfigKey(k.key), isSecret: k.secret) }
+            s.evmNodes[k.key] = try await read(k.key) { try await r.fetchString(forKey: $0, isSecret: k.secret) }
         }
-        s.a2aSkills = try await read("a2a.skills") { try await r.fetchStringArray(forKey: "a2a.skills", default: []) }
+        s.a2aSkills = try await read("a2a.skills") { try await r.fetchStringArray(forKey: $0, default: []) }
         try s.validate()
         return s
     }
