@@ -32,7 +32,14 @@ struct WebBrowserTests {
             let site = "http://127.0.0.1:\(client.port!)"
             // Two browsers: the requester's stays on its task page to see progress arrive live.
             let requester = try await WebDriver.start()
-            let worker = try await WebDriver.start()
+            let worker: WebDriver
+            do {
+                worker = try await WebDriver.start()
+            } catch {
+                // A driver dropped without stop() would take its HTTP client down with a fatal error.
+                await requester.stop()
+                throw error
+            }
             do {
                 try await journey(site: site, market: market, requester: requester, worker: worker, proofPath: proofPath)
             } catch {

@@ -42,7 +42,8 @@ final class WebDriver: @unchecked Sendable {
         let driver = WebDriver(process: process, http: HTTPClient(eventLoopGroupProvider: .singleton), base: "http://127.0.0.1:\(port)", profile: profile)
         do {
             var ready = false
-            for _ in 0..<100 where !ready {
+            // Up to 30 s: a loaded 2-core machine can be slow to start chromedriver.
+            for _ in 0..<300 where !ready {
                 ready = ((try? await driver.call("GET", "/status"))?["ready"]).map { $0 == .bool(true) } ?? false
                 if !ready { try await Task.sleep(for: .milliseconds(100)) }
             }
