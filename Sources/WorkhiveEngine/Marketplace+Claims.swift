@@ -51,35 +51,37 @@ extension Marketplace {
                 WHERE id = (
                     SELECT t.id FROM tasks t
                     WHERE t.state = 'open' AND t.task_type = ?
+                      AND instr(t.panel, ?) = 0
+                      AND (t.created_at <= ? OR (instr(t.panel, ?) = 0 AND instr(t.panel, ?) = 0))
                       AND (t.required_caps = '' OR caps_subset(t.required_caps, ?))
                       AND (t.deadline_at IS NULL OR t.deadline_at > ?)
                       AND (t.human_only = 0 OR ? = 1)
                       AND (t.exclude_owner_id IS NULL OR t.exclude_owner_id <> ?)
                       AND (t.fleet_master_id IS NULL OR (t.fleet_master_id = ? AND (t.assignee_id IS NULL OR t.assignee_id = ?)))
-                      AND (t.submission_id IS NULL OR NOT EXISTS (
-                          SELECT 1 FROM tasks s WHERE s.submission_id = t.submission_id AND s.worker_id = ?))
                       AND (t.appeal_id IS NULL OR t.requester_id <> ?)
                       AND (t.reviewed_type IS NULL OR NOT EXISTS (
                           SELECT 1 FROM reputations r WHERE r.worker_id = ? AND r.role = 'verifier' AND r.task_type = t.reviewed_type
                             AND r.quarantined_at IS NOT NULL))
-                      AND (t.submission_id IS NULL OR t.created_at <= ? OR NOT EXISTS (
-                          SELECT 1 FROM tasks s JOIN workers sw ON sw.id = s.worker_id
-                          WHERE s.submission_id = t.submission_id AND s.state IN ('claimed', 'done')
-                            AND (sw.owner_id = ? OR (? <> '' AND sw.model_family = ?))))
                       \(goldFilter)
                     ORDER BY t.priority DESC, t.id
                     LIMIT 1 \(tx.dialect.skipLocked))
                   AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = ? AND (w.suspended = 1 OR w.paused = 1))
-                RETURNING id, lease_expires_at, attempts, claim_id
+                RETURNING id, lease_expires_at, attempts, claim_id, submission_id\(tx.dialect == .postgres ? ", " + Self.taskColumns : "")
                 """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
+                      .text(PanelSeats.workerNeedle(worker)), .integer(panelCutoff), .text(PanelSeats.ownerNeedle(owner)),
+                      .text(PanelSeats.familyNeedle(facts.modelFamily)),
                       .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
-                      worker.sqlValue, owner.sqlValue, worker.sqlValue, .integer(panelCutoff), owner.sqlValue,
-                      .text(facts.modelFamily ?? ""), .text(facts.modelFamily ?? ""), worker.sqlValue])
+                      owner.sqlValue, worker.sqlValue, worker.sqlValue])
             }
-            // PostgreSQL has no single write lane to keep short, and a round trip saved there counts.
+            if let claimed, let submission: SubmissionID = claimed.optionalID(4) {
+                try await self.takeSeat(on: submission, worker: worker, owner: owner, modelFamily: facts.modelFamily, tx)
+            }
+            // PostgreSQL has no single write lane to keep short, and a round trip saved there counts:
+            // the claim returns the task itself, and only a slot needs a read for what it reviews.
             guard let claimed else { return nil }
-            let details = tx.dialect == .postgres ? try await tx.queryOne(Self.claimedTaskSQL, claimed.int(0)) : nil
-            return (claimed, details)
+            guard tx.dialect == .postgres else { return (claimed, nil) }
+            if claimed.optionalInt(4) == nil { return (claimed, claimed.slice(5, Self.taskColumnCount)) }
+            return (claimed, try await tx.queryOne(Self.claimedTaskSQL, claimed.int(0)))
         }
         guard let (claimed, details) = claimed else { return nil }
         // What the worker needs to do the work is immutable once posted: on SQLite, read it outside the write lane.
@@ -115,16 +117,17 @@ extension Marketplace {
         let matching: @Sendable (Event.TaskAvailable) -> Bool = {
             $0.matches(capabilities: caps, kind: kind, owner: owner, master: facts.master, worker: worker)
         }
-        var checkedActive = false
+        var checkedAt: UInt64?
         while true {
-            let generation = hub.workGeneration(taskType)
+            let generation = hub.workGeneration(taskType), stops = hub.workerStops
             if let claim = try await attemptClaim(principal, taskType: taskType, capabilities: capabilities) { return claim }
             let left = deadline - ContinuousClock.now
-            // Whether the worker may claim at all is asked before the first wait and at the end,
-            // not after every empty attempt: under load most attempts come back empty.
-            if !checkedActive || left <= .zero || Task.isCancelled {
+            // Whether the worker may claim at all is asked before the first wait, after a worker was
+            // stopped here since, and at the end; not after every empty attempt: under load most
+            // attempts come back empty.
+            if checkedAt != stops || left <= .zero || Task.isCancelled {
                 try await requireActive(principal)
-                checkedActive = true
+                checkedAt = stops
             }
             guard left > .zero, !Task.isCancelled else { return nil }
             let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
@@ -161,6 +164,7 @@ extension Marketplace {
                 """, now, claim, worker, now) else {
                 throw try await self.claimProblem(claim, worker: worker, tx, now: now)
             }
+            if row.optionalInt(21) != nil { try await self.leaveSeat(slot: row.id(0), tx) }
             events.append(.taskAvailable(Self.availability(row)))
             return Self.taskView(row)
         }

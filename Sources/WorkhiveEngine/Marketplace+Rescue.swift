@@ -36,6 +36,7 @@ extension Marketplace {
                         SELECT COALESCE(a.state, b.state) FROM tasks s JOIN submissions b ON b.id = s.submission_id
                         LEFT JOIN appeals a ON a.id = s.appeal_id WHERE s.id = ?
                         """, id)?.text(0) == "pending"
+                    try await self.leaveSeat(slot: id, tx)
                     if open && row.int(18) < row.int(9) {
                         try await tx.execute("UPDATE tasks SET state = 'open', lease_expires_at = NULL, updated_at = ? \(guardSQL)", now, id, claim, now)
                         events.append(.taskAvailable(Self.availability(row)))

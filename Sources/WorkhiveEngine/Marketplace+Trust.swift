@@ -41,13 +41,17 @@ extension Marketplace {
         for humanOnly in slots {
             binds += [t.requester, .text(t.requiredCaps), .integer(t.reward), t.leaseSeconds, t.priority, t.visibility, t.parent.sqlValue,
                       t.submission.sqlValue, humanOnly.sqlValue, t.excludeOwner.sqlValue, .text(t.reviewedType), t.appeal.sqlValue,
-                      .integer(now), .integer(now)]
+                      .integer(now), .integer(now), t.submission.sqlValue, .text(PanelSeats.empty)]
         }
-        let row = "(?, 'verify', '', '', '{}', ?, ?, ?, 100, ?, ?, 0, 0, 0, 0, 'open', ?, ?, ?, ?, ?, ?, ?, ?)"
+        // Slots opened later (adaptive verification, an appeal) join the panel their submission has.
+        let row = """
+            (?, 'verify', '', '', '{}', ?, ?, ?, 100, ?, ?, 0, 0, 0, 0, 'open', ?, ?, ?, ?, ?, ?, ?, ?,
+             COALESCE((SELECT x.panel FROM tasks x WHERE x.submission_id = ? AND x.task_type = 'verify' ORDER BY x.id LIMIT 1), ?))
+            """
         let inserted = try await tx.insert("""
             INSERT INTO tasks (requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds, max_attempts,
                 priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state, parent_task_id, submission_id,
-                human_only, exclude_owner_id, reviewed_type, appeal_id, created_at, updated_at)
+                human_only, exclude_owner_id, reviewed_type, appeal_id, created_at, updated_at, panel)
             VALUES \(Array(repeating: row, count: slots.count).joined(separator: ", "))
             """, binds, rows: slots.count)
         for (slot, humanOnly) in zip(inserted, slots) {

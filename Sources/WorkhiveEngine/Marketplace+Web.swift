@@ -160,10 +160,10 @@ extension Marketplace {
                   AND (t.required_caps = '' OR caps_subset(t.required_caps, ?))
                   AND (t.human_only = 0 OR ? = 1)
                   AND (t.exclude_owner_id IS NULL OR t.exclude_owner_id <> ?)
-                  AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.submission_id = t.submission_id AND x.worker_id = ?)
+                  AND instr(t.panel, ?) = 0
                 ORDER BY t.priority DESC, t.id
                 LIMIT ?
-                """, caps, kind == .human, owner, worker, limit).map { r in
+                """, caps, kind == .human, owner, PanelSeats.workerNeedle(worker), limit).map { r in
                 VerificationSlotView(slotTaskId: r.id(0), submissionId: r.id(1), workTaskId: r.id(2), workTitle: r.text(3),
                                      workTaskType: r.text(4), verifierRewardMicroUSDT: r.int(5), humanOnly: r.bool(6), createdAtMillis: r.int(7))
             }

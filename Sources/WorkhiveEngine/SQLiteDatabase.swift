@@ -140,6 +140,12 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     public var writerStats: WriterStats { stats.withLock { $0 } }
 
+    /// The writer connection's statement counters since it opened (asked through the writer loop,
+    /// which owns the connection), most steps first.
+    public func writerStatementCounters() async throws -> [SQLStatementCounters] {
+        try await write { ($0 as! SQLiteConnection).statementCounters() }.sorted { $0.steps > $1.steps }
+    }
+
     private func runAlone(_ job: any WriteJob) async {
         do {
             try writer.executeSync("BEGIN IMMEDIATE", [])

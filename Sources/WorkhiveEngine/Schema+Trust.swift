@@ -32,3 +32,36 @@ extension Schema {
         ALTER TABLE submissions ADD COLUMN gold_verdict TEXT CHECK (gold_verdict IN ('approved','rejected'))
         """)
 }
+
+extension Schema {
+    /// Verification panels on their slots (see `PanelSeats`): every slot of a submission carries who
+    /// has held one of its slots and whose seats are taken now. Open and claimed slots get theirs from
+    /// the slots as they stand; the claim index carries the panel, so a claim skips slots by the
+    /// index alone.
+    static let panels = Migration(version: 7, name: "verification panels on their slots", sql: """
+        ALTER TABLE tasks ADD COLUMN panel TEXT NOT NULL DEFAULT ',';
+        \(panelBackfill(.sqlite));
+        DROP INDEX tasks_claimable;
+        CREATE INDEX tasks_claimable ON tasks(task_type, priority DESC, id, created_at, panel) WHERE state = 'open'
+        """, postgresSQL: """
+        ALTER TABLE tasks ADD COLUMN panel TEXT NOT NULL DEFAULT ',';
+        \(panelBackfill(.postgres));
+        DROP INDEX tasks_claimable;
+        CREATE INDEX tasks_claimable ON tasks(task_type, priority DESC, id, created_at, panel) WHERE state = 'open'
+        """)
+
+    /// Sets the panel of open and claimed slots from their submission's slots as they stand. (A
+    /// worker whose slot was claimed again since is not known any more; the engine keeps it.)
+    static func panelBackfill(_ dialect: SQLDialect) -> String {
+        let aggregate = dialect == .postgres ? "string_agg" : "group_concat"
+        return """
+            UPDATE tasks SET panel = ','
+                || COALESCE((SELECT \(aggregate)('w' || s.worker_id || ',', '') FROM tasks s
+                             WHERE s.submission_id = tasks.submission_id AND s.task_type = 'verify' AND s.worker_id IS NOT NULL), '')
+                || COALESCE((SELECT \(aggregate)('o' || w.owner_id || ',' || COALESCE('f' || w.model_family || ',', ''), '')
+                             FROM tasks s JOIN workers w ON w.id = s.worker_id
+                             WHERE s.submission_id = tasks.submission_id AND s.task_type = 'verify' AND s.state IN ('claimed','done')), '')
+            WHERE task_type = 'verify' AND state IN ('open','claimed')
+            """
+    }
+}

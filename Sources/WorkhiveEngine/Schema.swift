@@ -44,6 +44,12 @@ enum Schema {
                 LANGUAGE sql IMMUTABLE PARALLEL SAFE
                 AS $$ SELECT required = '' OR string_to_array(required, ',') <@ string_to_array(have, ',') $$
             """,
+        // SQLite's name for the position of a substring, so that the engine's SQL reads the same on both.
+        7: """
+            CREATE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS INTEGER
+                LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                AS $$ SELECT strpos(haystack, needle) $$
+            """,
     ]
 
     static let sqlite: [Migration] = [
@@ -219,5 +225,6 @@ enum Schema {
         fleets,  // version 4
         trust,  // version 5
         appeals,  // version 6
+        panels,  // version 7
     ]
 }

@@ -23,6 +23,8 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Concurrent drivers for the headline figures.") var concurrency = 128
         @Option(parsing: .upToNextOption, help: "Other driver counts to measure in-process in the same run.") var also: [Int] = [1, 32]
         @Flag(help: "Skip the HTTP measurement.") var skipHTTP = false
+        @Flag(help: "After the last in-process run on SQLite, print the writer's costliest statements (SQLite VM steps per lifecycle).")
+        var sqlProfile = false
         @Option(help: "Measure on PostgreSQL at this URL (each run in a schema of its own, dropped after) instead of SQLite.")
         var databaseURL: String?
 
@@ -65,6 +67,9 @@ struct Bench: AsyncParsableCommand {
                 let after = bench.writerStats
                 let audit = try await LedgerAudit.run(market.database)
                 guard audit.ok else { throw BenchError("ledger check failed: \(audit.problems)") }
+                if sqlProfile, verbose, run == runs, let sqlite = bench.sqlite {
+                    printProfile(try await sqlite.writerStatementCounters(), lifecycles: count)
+                }
                 try await bench.close()
                 rates.append(Double(count) / seconds)
                 if let before, let after {
@@ -80,6 +85,17 @@ struct Bench: AsyncParsableCommand {
                 }
             }
             return (median(rates), writerCPU.isEmpty ? nil : median(writerCPU))
+        }
+
+        /// The statements that cost the writer most, per lifecycle (set-up included, which is small).
+        func printProfile(_ counters: [SQLStatementCounters], lifecycles: Int) {
+            let total = counters.reduce(0) { $0 + $1.steps }
+            print(String(format: "  writer statements: %.0f SQLite VM steps per lifecycle; the costliest:", Double(total) / Double(lifecycles)))
+            for c in counters.prefix(12) {
+                let sql = c.sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                print(String(format: "    %6.0f steps, %4.1f runs per lifecycle: %@", Double(c.steps) / Double(lifecycles),
+                             Double(c.runs) / Double(lifecycles), String(sql.prefix(90))))
+            }
         }
 
         /// Median lifecycles/s through the REST API on loopback with the SDK client, server and

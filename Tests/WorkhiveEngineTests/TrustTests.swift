@@ -272,4 +272,65 @@ import WorkhiveCore
         try await h.expectError(.invalidRequest) { try await h.market.createWorker(coop, name: "hu", kind: .human, capabilities: [], modelFamily: "gpt") }
         try await h.expectError(.invalidRequest) { try await h.market.createWorker(coop, name: "sp", kind: .agent, capabilities: [], modelFamily: "gpt 5") }
     }
+
+    /// A seat is freed when its claim is given back or runs out, so its owner and family may sit on
+    /// the panel again; the worker itself never gets a second slot of that submission.
+    @Test(arguments: TestEngine.available) func aSeatGivenBackOrExpiredIsFreedButNotForItsWorker(engine: TestEngine) async throws {
+        var trust = TrustPolicy()
+        trust.panelDiversitySeconds = 3_600  // the panel rule holds for the whole test
+        let h = try await EngineHarness.make(engine, trust: trust)
+        let requester = try await h.requester(funds: 10_000_000)
+        let worker = try await h.worker("w")
+        let coop = try await h.owner("co-op")
+        let x1 = try await agent(h, "x1", family: "gpt-5", owner: coop), x2 = try await agent(h, "x2", family: nil, owner: coop)
+        let g2 = try await agent(h, "g2", family: "gpt-5")
+        _ = try await h.submitted(requester, worker, try h.spec(verifiers: 3, quorum: 3))
+        let first = try #require(try await h.claim(x1, TaskType.verify))
+        #expect(try await h.claim(x2, TaskType.verify) == nil)
+        #expect(try await h.claim(g2, TaskType.verify) == nil)
+        _ = try await h.checked { try await h.market.release(x1, claim: first.claimId) }
+        #expect(try await h.claim(x1, TaskType.verify) == nil, "a worker never gets two slots of one submission")
+        let second = try #require(try await h.claim(x2, TaskType.verify), "the owner's seat was given back")
+        let third = try #require(try await h.claim(g2, TaskType.verify), "and so was the family's")
+        // x2's claim runs out (the slots' lease is the task's, 60 s): co-op's seat is free again,
+        // while g2 keeps the family's.
+        _ = try await h.checked { try await h.market.heartbeat(g2, claim: third.claimId) }
+        h.clock.advance(seconds: 45)
+        _ = try await h.checked { try await h.market.heartbeat(g2, claim: third.claimId) }
+        h.clock.advance(seconds: 30)
+        #expect(try await h.rescue().reopened == 1)
+        try await h.expectError(.claimExpired) { try await h.market.vote(x2, claim: second.claimId, verdict: .approve, reason: "") }
+        let x3 = try await agent(h, "x3", family: nil, owner: coop), g4 = try await agent(h, "g4", family: "gpt-5")
+        #expect(try await h.claim(g4, TaskType.verify) == nil)
+        _ = try #require(try await h.claim(x3, TaskType.verify))
+    }
+
+    /// Migration 7 fills in the panels of slots that existed before it; what it computes from the
+    /// slots must be what the engine keeps up as they are claimed, given back and voted on.
+    @Test(arguments: TestEngine.available) func theMigrationsPanelsAreTheOnesTheEngineKeeps(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
+        let requester = try await h.requester(funds: 10_000_000)
+        let worker = try await h.worker("w")
+        let a = try await agent(h, "a", family: "gpt-5"), b = try await agent(h, "b", family: nil), c = try await agent(h, "c", family: "claude")
+        _ = try await h.submitted(requester, worker, try h.spec(verifiers: 3, quorum: 3))
+        let held = try #require(try await h.claim(a, TaskType.verify))
+        try await h.vote(b, try #require(try await h.claim(b, TaskType.verify)), .approve, "liked")
+        _ = try #require(try await h.claim(c, TaskType.verify))
+        _ = try await h.checked { try await h.market.release(a, claim: held.claimId) }
+        func panels() async throws -> [[String]] {
+            try await h.market.database.read { tx in
+                try await tx.query("SELECT panel FROM tasks WHERE task_type = 'verify' AND state IN ('open','claimed') ORDER BY id", [])
+                    .map { $0.text(0).split(separator: ",").map(String.init).sorted() }
+            }
+        }
+        let kept = try await panels()
+        #expect(kept.count == 2 && kept.allSatisfy { $0 == kept[0] })
+        // Every worker that held a slot, and the owners and families of the seats taken now (a gave its back).
+        let (wa, _, _) = try a.requireWorker(for: "test"), (wb, ob, _) = try b.requireWorker(for: "test"), (wc, oc, _) = try c.requireWorker(for: "test")
+        #expect(kept[0] == ["w\(wa.rawValue)", "w\(wb.rawValue)", "w\(wc.rawValue)", "o\(ob.rawValue)", "o\(oc.rawValue)", "fclaude"].sorted())
+        _ = try await h.market.database.write { try await $0.execute("UPDATE tasks SET panel = ','", []) }
+        _ = try await h.market.database.write { try await $0.execute(Schema.panelBackfill(h.market.database.dialect), []) }
+        let filled = try await panels()
+        #expect(filled == kept)
+    }
 }
