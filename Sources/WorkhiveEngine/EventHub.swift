@@ -37,6 +37,12 @@ public final class EventHub: Sendable {
     }
 
     private let state = Mutex(State())
+    private let stops = Atomic<UInt64>(0)
+
+    /// Bumped whenever a worker is suspended, paused or removed through this server, so that long
+    /// polls ask again whether their worker may still claim (see `Marketplace.claim(waitSeconds:)`).
+    public var workerStops: UInt64 { stops.load(ordering: .acquiring) }
+    func noteWorkerStopped() { stops.add(1, ordering: .releasing) }
 
     public init() {}
 

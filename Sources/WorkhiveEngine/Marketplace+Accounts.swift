@@ -144,6 +144,7 @@ extension Marketplace {
             return Self.workerView(row)
         }
         keyCache.withLock { $0.removeAll() }
+        if suspended { hub.noteWorkerStopped() }
         return view
     }
 

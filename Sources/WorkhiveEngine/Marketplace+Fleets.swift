@@ -47,12 +47,14 @@ extension Marketplace {
     /// Pauses (no more claims), resumes or removes (keys revoked, current claims released) a sub-agent.
     public func setSubAgent(_ principal: Principal, _ subAgent: WorkerID, paused: Bool) async throws -> WorkerView {
         let (master, _) = try await requireMaster(principal, for: "pausing sub-agents")
-        return try await transact { tx, _ in
+        let view = try await transact { tx, _ in
             guard let row = try await tx.queryOne(
                 "UPDATE workers SET paused = ? WHERE id = ? AND master_worker_id = ? AND removed_at IS NULL RETURNING \(Self.workerColumns)",
                 paused, subAgent, master) else { throw try await self.subAgentProblem(subAgent, master: master, tx) }
             return Self.workerView(row)
         }
+        if paused { hub.noteWorkerStopped() }
+        return view
     }
 
     public func removeSubAgent(_ principal: Principal, _ subAgent: WorkerID) async throws -> WorkerView {
@@ -74,6 +76,7 @@ extension Marketplace {
             return Self.workerView(row)
         }
         keyCache.withLock { $0.removeAll() }
+        hub.noteWorkerStopped()
         return view
     }
 

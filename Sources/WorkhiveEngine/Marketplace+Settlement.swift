@@ -28,7 +28,9 @@ extension Marketplace {
     /// (approved, reopened or rejected), the worker and platform fee are paid on approval, and slots
     /// nobody holds are closed. Every unpaid vote that agrees with `outcome` is paid (a vote cast after
     /// the outcome too), and the rest of the escrow is released once nothing can draw on it any more.
-    func settle(_ taskID: TaskID, submission: SubmissionID, decided: Outcome?, outcome: Outcome, submitter: WorkerID,
+    /// `unverified`: a task without verification (n = 0) whose submission was written decided; it has
+    /// no slots and no votes, so nothing is asked of them.
+    func settle(_ taskID: TaskID, submission: SubmissionID, decided: Outcome?, outcome: Outcome, submitter: WorkerID, unverified: Bool = false,
                 _ tx: any SQLExecutor, _ events: EventBuffer, now: Int64) async throws {
         if decided == .rejected {
             try await holdEscrowForAppeal(taskID, tx, now: now)
@@ -38,7 +40,9 @@ extension Marketplace {
         var payouts: [Payout] = []
         var state = TaskState(rawValue: task.text(7)) ?? .verifying
         if let decided {
-            try await tx.execute("UPDATE submissions SET state = ?, decided_at = ? WHERE id = ? AND state = 'pending'", decided.rawValue, now, submission)
+            if !unverified {
+                try await tx.execute("UPDATE submissions SET state = ?, decided_at = ? WHERE id = ? AND state = 'pending'", decided.rawValue, now, submission)
+            }
             switch Lifecycle.afterOutcome(decided, attempts: Int(task.int(5)), maxAttempts: Int(task.int(6))) {
             case .approve:
                 let worker = try await workerFacts(submitter, tx)
@@ -71,7 +75,7 @@ extension Marketplace {
 
         let reward = task.int(3)
         let agreeing = outcome == .approved ? Verdict.approve : Verdict.reject
-        let paidVoters: [(slot: TaskID, verifier: WorkerID)] = try await tx.query("""
+        let paidVoters: [(slot: TaskID, verifier: WorkerID)] = unverified ? [] : try await tx.query("""
             UPDATE tasks SET vote_paid = 1 WHERE submission_id = ? AND verdict = ? AND vote_paid = 0 RETURNING id, worker_id
             """, submission, agreeing.rawValue).map { ($0.id(0), $0.id(1)) }
         for v in paidVoters where reward > 0 {
@@ -80,7 +84,7 @@ extension Marketplace {
             events.append(.ledgerCredited(account: verifier.earnings, owner: verifier.owner, worker: v.verifier, amountMicroUSDT: reward,
                                           reason: .verifierReward, task: v.slot))
         }
-        try await drawFromEscrow(task, payouts: payouts, state: state, tx, now: now)
+        try await drawFromEscrow(task, payouts: payouts, state: state, slotsPossible: !unverified, tx, now: now)
         if decided != nil, task.bool(19) {
             try await endDelegations(of: taskID, submission: submission, outcome: state, tx, events, now: now)
         }
@@ -104,10 +108,11 @@ extension Marketplace {
 
     /// Posts what the payouts need from the escrow hold and pays them; voids the rest of the hold if
     /// the task is final and nothing can draw on it any more. One INSERT and one UPDATE in all.
-    private func drawFromEscrow(_ task: SQLRow, payouts: [Payout], state: TaskState, _ tx: any SQLExecutor, now: Int64) async throws {
+    private func drawFromEscrow(_ task: SQLRow, payouts: [Payout], state: TaskState, slotsPossible: Bool = true,
+                                _ tx: any SQLExecutor, now: Int64) async throws {
         let taskID: TaskID = task.id(0)
         var closing = task.bool(12) && state.isFinal && !task.bool(16) && (state == .approved || !task.bool(20))
-        if closing && tx.dialect == .postgres {
+        if closing && slotsPossible && tx.dialect == .postgres {
             // On PostgreSQL a worker may have claimed a slot between the settle read and the
             // statement that closed the open ones (which waited for that claim, then left the slot
             // alone). This later statement sees the claim, and the hold stays for its vote.

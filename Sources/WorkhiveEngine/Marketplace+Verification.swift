@@ -65,11 +65,15 @@ extension Marketplace {
             let attempt = Int(task.int(10))
             // A gold task: the verdict this result deserves is known now, and stays the platform's secret.
             let gold = task.optionalText(17).map { TrustPolicy.goldVerdict(result: resultJSON, known: $0) }
+            // Without verification (n = 0, and not a sub-task, which its master judges) the verdict is known now.
+            let unverified = task.int(6) == 0 && task.optionalInt(12) == nil
+            let verdict: Outcome? = unverified ? (gold ?? .approved) : nil
             let submission = SubmissionID(try await tx.insert("""
                 INSERT INTO submissions (task_id, claim_id, worker_id, worker_owner_id, attempt, result, proofs, state, verifiers, quorum,
-                    request_hash, created_at, gold_verdict)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)
-                """, taskID, claim, worker, owner, attempt, resultJSON, proofsJSON, task.int(6), task.int(7), requestHash, now, gold?.rawValue))
+                    request_hash, created_at, gold_verdict, decided_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, taskID, claim, worker, owner, attempt, resultJSON, proofsJSON, verdict?.rawValue ?? "pending", task.int(6), task.int(7),
+                requestHash, now, gold?.rawValue, verdict == nil ? nil : now))
             if !proofs.isEmpty {
                 try await tx.execute(
                     "INSERT INTO submission_proofs (sha256, submission_id) VALUES \(Self.placeholders(rows: Set(proofs).count, columns: 2))",
@@ -86,12 +90,12 @@ extension Marketplace {
                 if view.state == Outcome.approved.rawValue { view.decidedAtMillis = now }
                 return view
             }
-            if policy.verifiers == 0 {
-                let outcome = gold ?? .approved
+            if let outcome = verdict {
                 if let gold {
                     try await self.recordEvidence([(worker: worker, q: gold == .approved ? 1 : 0)], role: .worker, taskType: task.text(15), tx, now: now)
                 }
-                try await self.settle(taskID, submission: submission, decided: outcome, outcome: outcome, submitter: worker, tx, events, now: now)
+                try await self.settle(taskID, submission: submission, decided: outcome, outcome: outcome, submitter: worker, unverified: true,
+                                      tx, events, now: now)
                 view.state = outcome.rawValue
                 view.decidedAtMillis = now
                 return view
