@@ -36,13 +36,16 @@ extension Marketplace {
                         SELECT COALESCE(a.state, b.state) FROM tasks s JOIN submissions b ON b.id = s.submission_id
                         LEFT JOIN appeals a ON a.id = s.appeal_id WHERE s.id = ?
                         """, id)?.text(0) == "pending"
-                    try await self.leaveSeat(slot: id, tx)
-                    if open && row.int(18) < row.int(9) {
-                        try await tx.execute("UPDATE tasks SET state = 'open', lease_expires_at = NULL, updated_at = ? \(guardSQL)", now, id, claim, now)
+                    let reopen = open && row.int(18) < row.int(9)
+                    let changed = reopen
+                        ? try await tx.execute("UPDATE tasks SET state = 'open', lease_expires_at = NULL, updated_at = ? \(guardSQL)", now, id, claim, now)
+                        : try await tx.execute("UPDATE tasks SET state = 'cancelled', failure_reason = 'lease_expired', updated_at = ? \(guardSQL)", now, id, claim, now)
+                    // The holder leaves the panel, unless it voted just now (PostgreSQL: another node's transaction).
+                    if changed > 0 { try await self.leaveSeat(slot: id, tx) }
+                    if reopen {
                         events.append(.taskAvailable(Self.availability(row)))
                         report.reopened += 1
                     } else {
-                        try await tx.execute("UPDATE tasks SET state = 'cancelled', failure_reason = 'lease_expired', updated_at = ? \(guardSQL)", now, id, claim, now)
                         report.cancelledSlots += 1
                         if let parent: TaskID = row.optionalID(20) { try await self.closeEscrowIfDone(parent, tx, now: now) }
                     }
