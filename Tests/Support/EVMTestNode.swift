@@ -82,7 +82,7 @@ public final class EVMTestNode: @unchecked Sendable {  // immutable after launch
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
+        try process.runChild()
         // A node not ready in 5 minutes is ended, which ends the wait below with its log.
         final class Ready: Sendable { let value = Mutex(false) }
         let ready = Ready()

@@ -22,7 +22,7 @@ import WorkhiveTestSupport
         let peer = Process()
         peer.executableURL = URL(fileURLWithPath: Self.python)
         peer.arguments = [Self.root.appendingPathComponent("Tests/interop/a2a_shout_agent.py").path, String(port)]
-        try peer.run()
+        try peer.runChild()
         // SIGKILL: uvicorn's graceful stop would wait for the HTTP client's idle keep-alive connections.
         defer { kill(peer.processIdentifier, SIGKILL); peer.waitUntilExit() }
 

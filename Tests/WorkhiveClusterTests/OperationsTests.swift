@@ -60,7 +60,7 @@ import WorkhiveTestSupport
             process.arguments = ["serve", "--config", dir + "/workhive.yaml", "--data-dir", dir + "/data"]
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
             process.standardOutput = FileHandle.nullDevice
-            try process.run()
+            try process.runChild()
             defer { process.terminate(); process.waitUntilExit() }
             var up = false
             for _ in 0..<300 where !up { up = await healthy(port); if !up { try await Task.sleep(for: .milliseconds(100)) } }

@@ -25,7 +25,7 @@ struct ServeEVMTests {
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stdout
-        try process.run()
+        try process.runChild()
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try stdin.fileHandleForWriting.close()
         return try await withCheckedThrowingContinuation { continuation in

@@ -53,7 +53,7 @@ final class ServerProcess: @unchecked Sendable {
         log.seekToEndOfFile()
         process.standardOutput = log
         process.standardError = log
-        try process.run()
+        try process.runChild()
         self.process = process
         try await waitUntilHealthy()
     }

@@ -37,7 +37,7 @@ final class WebDriver: @unchecked Sendable {
         process.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.runChild()
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-chromium-\(UUID().uuidString)").path
         let driver = WebDriver(process: process, http: HTTPClient(eventLoopGroupProvider: .singleton), base: "http://127.0.0.1:\(port)", profile: profile)
         do {
