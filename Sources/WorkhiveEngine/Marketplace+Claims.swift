@@ -73,12 +73,12 @@ extension Marketplace {
                       .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
                       owner.sqlValue, worker.sqlValue, worker.sqlValue])
             }
-            if let claimed, let submission: SubmissionID = claimed.optionalID(4) {
+            guard let claimed else { return nil }
+            if let submission: SubmissionID = claimed.optionalID(4) {
                 try await self.takeSeat(on: submission, worker: worker, owner: owner, modelFamily: facts.modelFamily, tx)
             }
             // PostgreSQL has no single write lane to keep short, and a round trip saved there counts:
             // the claim returns the task itself, and only a slot needs a read for what it reviews.
-            guard let claimed else { return nil }
             guard tx.dialect == .postgres else { return (claimed, nil) }
             if claimed.optionalInt(4) == nil { return (claimed, claimed.slice(5, Self.taskColumnCount)) }
             return (claimed, try await tx.queryOne(Self.claimedTaskSQL, claimed.int(0)))

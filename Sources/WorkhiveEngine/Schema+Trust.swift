@@ -38,17 +38,17 @@ extension Schema {
     /// has held one of its slots and whose seats are taken now. Open and claimed slots get theirs from
     /// the slots as they stand; the claim index carries the panel, so a claim skips slots by the
     /// index alone.
-    static let panels = Migration(version: 7, name: "verification panels on their slots", sql: """
+    static let panels = Migration(version: 7, name: "verification panels on their slots",
+                                  sql: panelsSQL(.sqlite), postgresSQL: panelsSQL(.postgres))
+
+    private static func panelsSQL(_ dialect: SQLDialect) -> String {
+        """
         ALTER TABLE tasks ADD COLUMN panel TEXT NOT NULL DEFAULT ',';
-        \(panelBackfill(.sqlite));
+        \(panelBackfill(dialect));
         DROP INDEX tasks_claimable;
         CREATE INDEX tasks_claimable ON tasks(task_type, priority DESC, id, created_at, panel) WHERE state = 'open'
-        """, postgresSQL: """
-        ALTER TABLE tasks ADD COLUMN panel TEXT NOT NULL DEFAULT ',';
-        \(panelBackfill(.postgres));
-        DROP INDEX tasks_claimable;
-        CREATE INDEX tasks_claimable ON tasks(task_type, priority DESC, id, created_at, panel) WHERE state = 'open'
-        """)
+        """
+    }
 
     /// Sets the panel of open and claimed slots from their submission's slots as they stand. (A
     /// worker whose slot was claimed again since is not known any more; the engine keeps it.)

@@ -144,8 +144,6 @@ extension Bench {
 /// A count shared by concurrent tasks.
 final class Counter: Sendable {
     private let atomic = Atomic<Int>(0)
-    var value: Int { atomic.load(ordering: .relaxed) }
     /// Adds one and returns the new count.
-    @discardableResult
     func increment() -> Int { atomic.add(1, ordering: .relaxed).newValue }
 }
