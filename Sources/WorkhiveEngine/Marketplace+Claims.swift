@@ -51,7 +51,7 @@ extension Marketplace {
                 WHERE id = (
                     SELECT t.id FROM tasks t
                     WHERE t.state = 'open' AND t.task_type = ?
-                      AND instr(t.panel, ?) = 0
+                      AND instr(t.panel, ?) = 0\(tx.dialect == .postgres ? Self.everySiblingPanelLacksTheWorker : "")
                       AND (t.created_at <= ? OR (instr(t.panel, ?) = 0 AND instr(t.panel, ?) = 0))
                       AND (t.required_caps = '' OR caps_subset(t.required_caps, ?))
                       AND (t.deadline_at IS NULL OR t.deadline_at > ?)
@@ -68,7 +68,8 @@ extension Marketplace {
                   AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = ? AND (w.suspended = 1 OR w.paused = 1))
                 RETURNING id, lease_expires_at, attempts, claim_id, submission_id\(tx.dialect == .postgres ? ", " + Self.taskColumns : "")
                 """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
-                      .text(PanelSeats.workerNeedle(worker)), .integer(panelCutoff), .text(PanelSeats.ownerNeedle(owner)),
+                      .text(PanelSeats.workerNeedle(worker))] + (tx.dialect == .postgres ? [.text(PanelSeats.workerNeedle(worker))] : []) + [
+                      .integer(panelCutoff), .text(PanelSeats.ownerNeedle(owner)),
                       .text(PanelSeats.familyNeedle(facts.modelFamily)),
                       .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
                       owner.sqlValue, worker.sqlValue, worker.sqlValue])
@@ -99,6 +100,16 @@ extension Marketplace {
         return ClaimView(claimId: claimed.id(3), workerId: worker, task: task, attempt: Int(claimed.int(2)),
                          leaseExpiresAtMillis: claimed.int(1), review: review)
     }
+
+    /// On PostgreSQL a seat may be missing from a sibling slot that another transaction held when
+    /// it was taken (see `takeSeat`), so the rule that a worker never gets two slots of one
+    /// submission is checked against every slot's panel there: each slot a worker claimed records
+    /// the worker on its own panel. (SQLite writes one operation at a time, and every seat lands.)
+    static let everySiblingPanelLacksTheWorker = """
+
+                      AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.submission_id = t.submission_id AND x.task_type = 'verify'
+                                        AND instr(x.panel, ?) > 0)
+        """
 
     static let claimedTaskSQL = """
         SELECT \(prefixed(taskColumns, "t")), \(prefixed(submissionColumns, "s")), \(prefixed(taskColumns, "p"))

@@ -33,8 +33,10 @@ extension Marketplace {
     /// A worker claimed one of the submission's slots: every slot of it records the seat. On
     /// PostgreSQL a sibling another claimer is locking right now is skipped rather than waited for
     /// (two claimers of one panel would otherwise wait on each other's slot): that sibling is being
-    /// claimed, so its panel only matters again if that claim is given back, and the panel rule
-    /// is a preference for a short while, not an invariant.
+    /// claimed, or another claimer is writing its own seat on it. The owner and family rule is a preference
+    /// for a short while, not an invariant, so a seat missing there is tolerated; the worker rule
+    /// is, and a PostgreSQL claim checks it against every sibling's panel (each slot's own claimer
+    /// always records itself on it).
     func takeSeat(on submission: SubmissionID, worker: WorkerID, owner: OwnerID, modelFamily: String?, _ tx: any SQLExecutor) async throws {
         try await tx.execute("""
             UPDATE tasks SET panel = panel || ?

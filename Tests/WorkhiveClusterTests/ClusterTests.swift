@@ -65,7 +65,7 @@ import WorkhiveTestSupport
                 rewardMicroUSDT: 500_000, verification: .init(verifiers: 3, quorum: 2, verifierRewardMicroUSDT: 10_000)))
         }
         let stop = Flag()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        try await ServerProcess.reportingTrouble(of: [a, b]) { try await withThrowingTaskGroup(of: Void.self) { group in
             for agent in agents {
                 group.addTask {
                     while !stop.isSet {
@@ -96,7 +96,7 @@ import WorkhiveTestSupport
                 stop.set()
             }
             try await group.waitForAll()
-        }
+        } }
 
         let db = try PostgresDatabase(url: url, maxConnections: 2, logger: PostgresCluster.poolLogger)
         defer { Task { await db.close() } }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Testing
 import WorkhiveTestSupport
 
 /// A real `workhive serve` process, for tests about what happens between processes: several
@@ -73,6 +74,24 @@ final class ServerProcess: @unchecked Sendable {
 
     /// What the server printed so far (all its starts).
     var log: String { (try? String(contentsOfFile: dataDirectory + "/server-\(port).log", encoding: .utf8)) ?? "" }
+
+    /// The lines of its log that report an error or a warning, for a failing test to show (the
+    /// log itself goes with the test's temporary directory).
+    var troubleLines: String {
+        log.split(separator: "\n").filter { $0.contains("error") || $0.contains("warning") || $0.contains("critical") }
+            .suffix(40).map { "[\(port)] \($0)" }.joined(separator: "\n")
+    }
+
+    /// Runs `body`; when it throws, records the servers' error lines as an issue first, so the
+    /// cause of a 500 is in the test's output.
+    static func reportingTrouble<T>(of servers: [ServerProcess], _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            Issue.record(Comment(rawValue: "the servers' errors and warnings:\n" + servers.map(\.troubleLines).joined(separator: "\n")))
+            throw error
+        }
+    }
 
     /// Kills the server at once, as a crash would: no graceful shutdown.
     func kill() {

@@ -305,6 +305,39 @@ import WorkhiveCore
         _ = try #require(try await h.claim(x3, TaskType.verify))
     }
 
+    /// On PostgreSQL a seat is not written on a sibling slot another transaction holds at that
+    /// moment; the worker must still never get that sibling once it is free.
+    @Test(.enabled(if: TestEngine.available.contains(.postgres)))
+    func aSiblingHeldWhileTheSeatIsTakenIsStillNotTheWorkersToClaim() async throws {
+        let h = try await EngineHarness.make(.postgres)
+        let requester = try await h.requester(funds: 10_000_000)
+        let worker = try await h.worker("w")
+        let verifier = try await agent(h, "v", family: "gpt-5")
+        _ = try await h.submitted(requester, worker, try h.spec(verifiers: 3, quorum: 2))
+        let slots: [Int64] = try await h.market.database.read { tx in
+            try await tx.query("SELECT id FROM tasks WHERE task_type = 'verify' ORDER BY id", []).map { $0.int(0) }
+        }
+        #expect(slots.count == 3)
+        // Another transaction holds the second and third slots (as a claimer writing its own seat would).
+        let (held, holding) = AsyncStream<Void>.makeStream()
+        let (letGo, release) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await h.market.database.write { tx in
+                _ = try await tx.query("SELECT id FROM tasks WHERE id IN (?, ?) FOR UPDATE", slots[1], slots[2])
+                holding.yield()
+                for await _ in letGo { break }
+            }
+        }
+        for await _ in held { break }
+        let first = try #require(try await h.claim(verifier, TaskType.verify))
+        #expect(first.task.id.rawValue == slots[0])
+        release.yield()
+        try await holder.value
+        #expect(try await h.claim(verifier, TaskType.verify) == nil, "a worker never gets two slots of one submission")
+        let other = try await agent(h, "o", family: "claude")
+        #expect(try await h.claim(other, TaskType.verify) != nil, "the free slots are still there for others")
+    }
+
     /// Migration 7 fills in the panels of slots that existed before it; what it computes from the
     /// slots must be what the engine keeps up as they are claimed, given back and voted on.
     @Test(arguments: TestEngine.available) func theMigrationsPanelsAreTheOnesTheEngineKeeps(engine: TestEngine) async throws {
