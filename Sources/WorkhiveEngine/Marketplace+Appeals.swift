@@ -201,10 +201,10 @@ extension Marketplace {
         let pApprove = gold.map { $0 == .approved ? 1.0 : 0.0 }
             ?? WeightedConsensus.probabilityApprove(appealVotes, approvePrior: trust.approvePrior)
         let appealRight = WeightedConsensus.probabilitiesRightGivenOthers(appealVotes, approvePrior: trust.approvePrior, truth: gold)
-        let evidence = zip(appealPanel, appealRight).map { (worker: $0.verifier, q: $1) }
-            + firstPanel.map { (worker: $0.verifier, q: $0.vote.verdict == .approve ? pApprove : 1 - pApprove) }
-        try await recordEvidence(evidence, role: .verifier, taskType: reviewedType, tx, now: now)
-        try await recordEvidence([(worker: submitter, q: pApprove)], role: .worker, taskType: reviewedType, tx, now: now)
+        let evidence = zip(appealPanel, appealRight).map { (key: ReputationKey.verifier($0.verifier), q: $1) }
+            + firstPanel.map { (key: ReputationKey.verifier($0.verifier), q: $0.vote.verdict == .approve ? pApprove : 1 - pApprove) }
+            + [(key: .worker(submitter), q: pApprove)]
+        try await recordEvidence(evidence, taskType: reviewedType, tx, now: now)
         return pApprove
     }
 

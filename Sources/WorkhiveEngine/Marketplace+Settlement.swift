@@ -29,9 +29,10 @@ extension Marketplace {
     /// nobody holds are closed. Every unpaid vote that agrees with `outcome` is paid (a vote cast after
     /// the outcome too), and the rest of the escrow is released once nothing can draw on it any more.
     /// `unverified`: a task without verification (n = 0) whose submission was written decided; it has
-    /// no slots and no votes, so nothing is asked of them.
+    /// no slots and no votes, so nothing is asked of them. `confidence`: the verdict's, recorded
+    /// with it.
     func settle(_ taskID: TaskID, submission: SubmissionID, decided: Outcome?, outcome: Outcome, submitter: WorkerID, unverified: Bool = false,
-                _ tx: any SQLExecutor, _ events: EventBuffer, now: Int64) async throws {
+                confidence: Double? = nil, _ tx: any SQLExecutor, _ events: EventBuffer, now: Int64) async throws {
         if decided == .rejected {
             try await holdEscrowForAppeal(taskID, tx, now: now)
         }
@@ -41,7 +42,9 @@ extension Marketplace {
         var state = TaskState(rawValue: task.text(7)) ?? .verifying
         if let decided {
             if !unverified {
-                try await tx.execute("UPDATE submissions SET state = ?, decided_at = ? WHERE id = ? AND state = 'pending'", decided.rawValue, now, submission)
+                try await tx.execute("""
+                    UPDATE submissions SET state = ?, decided_at = ?, confidence = COALESCE(?, confidence) WHERE id = ? AND state = 'pending'
+                    """, decided.rawValue, now, confidence, submission)
             }
             switch Lifecycle.afterOutcome(decided, attempts: Int(task.int(5)), maxAttempts: Int(task.int(6))) {
             case .approve:

@@ -23,6 +23,21 @@ public struct ReputationList: Sendable, Codable, Equatable {
     public var reputations: [ReputationView]
 }
 
+/// One reputation row of a task type: whose, in which role.
+struct ReputationKey: Hashable, Comparable, Sendable {
+    let role: ReputationRole
+    let worker: WorkerID
+    static func verifier(_ worker: WorkerID) -> ReputationKey { .init(role: .verifier, worker: worker) }
+    static func worker(_ worker: WorkerID) -> ReputationKey { .init(role: .worker, worker: worker) }
+    /// The order rows are locked in: by role, then worker.
+    static func < (a: ReputationKey, b: ReputationKey) -> Bool { (a.role.rawValue, a.worker.rawValue) < (b.role.rawValue, b.worker.rawValue) }
+}
+
+struct ReputationRow: Sendable {
+    var reputation: Reputation
+    var quarantined: Bool
+}
+
 /// Where a submission's slots come from: what each verification slot copies from its work task.
 struct SlotTemplate: Sendable {
     let requester: SQLValue, requiredCaps: String, reward: Int64, leaseSeconds: SQLValue, priority: SQLValue, visibility: SQLValue
@@ -60,98 +75,136 @@ extension Marketplace {
         }
     }
 
-    /// The reputations of some workers in one role on one task type (no row: the prior). On
-    /// PostgreSQL with `lock`, the rows are locked for the update that follows.
-    func reputations(of workers: [WorkerID], role: ReputationRole, taskType: String, lock: Bool = false, _ tx: any SQLExecutor) async throws -> [WorkerID: Reputation] {
-        try await reputationRows(of: workers, role: role, taskType: taskType, lock: lock, tx).mapValues(\.reputation)
+    /// The reputations of some workers in one role on one task type (no row: the prior).
+    func reputations(of workers: [WorkerID], role: ReputationRole, taskType: String, _ tx: any SQLExecutor) async throws -> [WorkerID: Reputation] {
+        let rows = try await reputationRows(Set(workers.map { ReputationKey(role: role, worker: $0) }), taskType: taskType, lock: false, tx)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.key.worker, $0.value.reputation) })
     }
 
-    /// Each worker's reputation row (if it has one) and whether it is quarantined.
-    private func reputationRows(of workers: [WorkerID], role: ReputationRole, taskType: String, lock: Bool,
-                                _ tx: any SQLExecutor) async throws -> [WorkerID: (reputation: Reputation, quarantined: Bool)] {
-        let ids = Array(Set(workers))
-        guard !ids.isEmpty else { return [:] }
+    /// Reputation rows (those that exist) and whether each is quarantined. On PostgreSQL with
+    /// `lock`, the rows are locked for the update that follows, in key order, so that concurrent
+    /// verdicts lock them in the same order.
+    private func reputationRows(_ keys: Set<ReputationKey>, taskType: String, lock: Bool,
+                                _ tx: any SQLExecutor) async throws -> [ReputationKey: ReputationRow] {
+        guard !keys.isEmpty else { return [:] }
+        var terms: [String] = [], binds: [SQLValue] = [.text(taskType)]
+        for role in ReputationRole.allCases {
+            let workers = keys.filter { $0.role == role }.map(\.worker.sqlValue)
+            guard !workers.isEmpty else { continue }
+            terms.append("(role = ? AND worker_id IN (\(Array(repeating: "?", count: workers.count).joined(separator: ","))))")
+            binds += [.text(role.rawValue)] + workers
+        }
         let rows = try await tx.query("""
-            SELECT worker_id, alpha, beta, observations, quarantined_at IS NOT NULL FROM reputations
-            WHERE role = ? AND task_type = ? AND worker_id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ",")))
-            ORDER BY worker_id\(lock && tx.dialect == .postgres ? " FOR UPDATE" : "")
-            """, [.text(role.rawValue), .text(taskType)] + ids.map(\.sqlValue))
-        var out: [WorkerID: (reputation: Reputation, quarantined: Bool)] = [:]
-        for r in rows { out[r.id(0)] = (Reputation(alpha: r.double(1), beta: r.double(2), observations: Int(r.int(3))), r.bool(4)) }
+            SELECT role, worker_id, alpha, beta, observations, quarantined_at IS NOT NULL FROM reputations
+            WHERE task_type = ? AND (\(terms.joined(separator: " OR ")))
+            ORDER BY role, worker_id\(lock && tx.dialect == .postgres ? " FOR UPDATE" : "")
+            """, binds)
+        var out: [ReputationKey: ReputationRow] = [:]
+        for r in rows {
+            guard let role = ReputationRole(rawValue: r.text(0)) else { continue }
+            out[ReputationKey(role: role, worker: r.id(1))] = ReputationRow(
+                reputation: Reputation(alpha: r.double(2), beta: r.double(3), observations: Int(r.int(4))), quarantined: r.bool(5))
+        }
         return out
+    }
+
+    /// The reputation rows of `keys`, locked for an update (see `reputationRows`); newcomers get a
+    /// row at the prior first, so that every row exists to be updated.
+    func lockedReputations(_ keys: Set<ReputationKey>, taskType: String, _ tx: any SQLExecutor, now: Int64) async throws -> [ReputationKey: ReputationRow] {
+        var rows = try await reputationRows(keys, taskType: taskType, lock: true, tx)
+        let missing = keys.filter { rows[$0] == nil }.sorted()
+        guard !missing.isEmpty else { return rows }
+        let prior = trust.prior
+        try await tx.execute("""
+            INSERT INTO reputations (worker_id, role, task_type, alpha, beta, observations, updated_at)
+            VALUES \(Array(repeating: "(?, ?, ?, ?, ?, 0, ?)", count: missing.count).joined(separator: ", "))
+            ON CONFLICT (worker_id, role, task_type) DO NOTHING
+            """, missing.flatMap { [$0.worker.sqlValue, .text($0.role.rawValue), .text(taskType), .real(prior.alpha), .real(prior.beta), .integer(now)] })
+        // Read back: on PostgreSQL another verdict may have created one of them meanwhile.
+        rows.merge(try await reputationRows(Set(missing), taskType: taskType, lock: true, tx)) { $1 }
+        return rows
     }
 
     /// Which panel's votes: the first (the task's own verification) or the appeal's.
     enum Panel { case first, appeal }
 
-    /// The votes cast on a submission so far (by one panel, or both), in order, weighted by their
-    /// verifiers' current estimates.
-    func weightedVotes(of submission: SubmissionID, reviewedType: String, panel: Panel? = nil,
-                       _ tx: any SQLExecutor) async throws -> [(verifier: WorkerID, vote: WeightedVote)] {
+    /// The votes cast on a submission so far (by one panel, or both), in order: voter and verdict.
+    func votes(on submission: SubmissionID, panel: Panel? = nil, _ tx: any SQLExecutor) async throws -> [(verifier: WorkerID, verdict: Verdict)] {
         let only = switch panel {
         case nil: ""
         case .first?: " AND appeal_id IS NULL"
         case .appeal?: " AND appeal_id IS NOT NULL"
         }
-        let rows = try await tx.query(
+        return try await tx.query(
             "SELECT worker_id, verdict FROM tasks WHERE submission_id = ? AND verdict IS NOT NULL\(only) ORDER BY voted_at, id", submission)
-        let voters: [WorkerID] = rows.map { $0.id(0) }
-        let reps = try await reputations(of: voters, role: .verifier, taskType: reviewedType, tx)
-        return rows.map { r in
-            let w: WorkerID = r.id(0)
-            return (w, WeightedVote(Verdict(rawValue: r.text(1)) ?? .reject, accuracy: trust.weight(reps[w] ?? trust.prior)))
-        }
+            .map { ($0.id(0), Verdict(rawValue: $0.text(1)) ?? .reject) }
     }
 
-    /// Adds one verdict's evidence to each of some workers' reputations (`q`: the probability that the
-    /// worker's answer was right given the rest of the evidence), and quarantines a verifier the
-    /// evidence now condemns. Rows are read and written in worker order, so concurrent verdicts on
-    /// PostgreSQL lock them in the same order.
-    func recordEvidence(_ evidence: [(worker: WorkerID, q: Double)], role: ReputationRole, taskType: String, _ tx: any SQLExecutor, now: Int64) async throws {
-        guard !evidence.isEmpty else { return }
-        let workers = Array(Set(evidence.map(\.worker))).sorted { $0.rawValue < $1.rawValue }
-        let prior = trust.prior
-        // Rows for newcomers first (at the prior), so that every row exists to be locked and updated.
-        try await tx.execute("""
-            INSERT INTO reputations (worker_id, role, task_type, alpha, beta, observations, updated_at)
-            VALUES \(Array(repeating: "(?, ?, ?, ?, ?, 0, ?)", count: workers.count).joined(separator: ", "))
-            ON CONFLICT (worker_id, role, task_type) DO NOTHING
-            """, workers.flatMap { [$0.sqlValue, .text(role.rawValue), .text(taskType), .real(prior.alpha), .real(prior.beta), .integer(now)] })
-        var rows = try await reputationRows(of: workers, role: role, taskType: taskType, lock: true, tx)
-        for e in evidence { rows[e.worker]?.reputation.record(probabilityRightGivenOthers: e.q) }
-        // Every row in one statement.
+    /// Votes weighted by their verifiers' estimates in `reputations` (verifier rows; none: the prior).
+    func weighted(_ votes: [(verifier: WorkerID, verdict: Verdict)], by reputations: [ReputationKey: ReputationRow]) -> [WeightedVote] {
+        votes.map { WeightedVote($0.verdict, accuracy: trust.weight(reputations[.verifier($0.verifier)]?.reputation ?? trust.prior)) }
+    }
+
+    /// The votes cast on a submission so far (by one panel, or both), in order, weighted by their
+    /// verifiers' current estimates.
+    func weightedVotes(of submission: SubmissionID, reviewedType: String, panel: Panel? = nil,
+                       _ tx: any SQLExecutor) async throws -> [(verifier: WorkerID, vote: WeightedVote)] {
+        let cast = try await votes(on: submission, panel: panel, tx)
+        let reps = try await reputationRows(Set(cast.map { .verifier($0.verifier) }), taskType: reviewedType, lock: false, tx)
+        return zip(cast, weighted(cast, by: reps)).map { ($0.verifier, $1) }
+    }
+
+    /// Adds evidence to reputations read with `lockedReputations` (`q`: the probability that the
+    /// worker's answer was right given the rest of the evidence) and quarantines a verifier the
+    /// evidence now condemns: every row in one statement.
+    func apply(evidence: [(key: ReputationKey, q: Double)], to locked: [ReputationKey: ReputationRow], taskType: String,
+               _ tx: any SQLExecutor, now: Int64) async throws {
+        var rows = locked
+        for e in evidence { rows[e.key]?.reputation.record(probabilityRightGivenOthers: e.q) }
         var values: [SQLValue] = []
         var count = 0
-        for worker in workers {
-            guard let (r, quarantined) = rows[worker] else { continue }
-            let reason = role == .verifier && !quarantined ? trust.quarantineReason(r, taskType: taskType) : nil
-            values += [worker.sqlValue, .real(r.alpha), .real(r.beta), .integer(Int64(r.observations)), reason.map(SQLValue.text) ?? .null]
+        for key in Set(evidence.map(\.key)).sorted() {
+            guard let row = rows[key] else { continue }
+            let reason = key.role == .verifier && !row.quarantined ? trust.quarantineReason(row.reputation, taskType: taskType) : nil
+            values += [key.worker.sqlValue, .text(key.role.rawValue), .real(row.reputation.alpha), .real(row.reputation.beta),
+                       .integer(Int64(row.reputation.observations)), reason.map(SQLValue.text) ?? .null]
             count += 1
         }
         guard count > 0 else { return }
         try await tx.execute("""
-            WITH v(worker_id, alpha, beta, observations, reason) AS (VALUES \(Self.placeholders(rows: count, columns: 5)))
+            WITH v(worker_id, role, alpha, beta, observations, reason) AS (VALUES \(Self.placeholders(rows: count, columns: 6)))
             UPDATE reputations SET alpha = v.alpha, beta = v.beta, observations = v.observations, updated_at = ?,
                 quarantined_at = CASE WHEN v.reason IS NOT NULL THEN ? ELSE reputations.quarantined_at END,
                 quarantine_reason = COALESCE(v.reason, reputations.quarantine_reason)
-            FROM v WHERE reputations.worker_id = v.worker_id AND reputations.role = ? AND reputations.task_type = ?
-            """, values + [.integer(now), .integer(now), .text(role.rawValue), .text(taskType)])
+            FROM v WHERE reputations.worker_id = v.worker_id AND reputations.role = v.role AND reputations.task_type = ?
+            """, values + [.integer(now), .integer(now), .text(taskType)])
+    }
+
+    /// Adds evidence to some workers' reputations on one task type: read, locked and written back.
+    func recordEvidence(_ evidence: [(key: ReputationKey, q: Double)], taskType: String, _ tx: any SQLExecutor, now: Int64) async throws {
+        guard !evidence.isEmpty else { return }
+        let locked = try await lockedReputations(Set(evidence.map(\.key)), taskType: taskType, tx, now: now)
+        try await apply(evidence: evidence, to: locked, taskType: taskType, tx, now: now)
     }
 
     /// When a verdict lands: every vote so far is credited with the probability that it was right
     /// given the other votes, and the submitter with the probability that its work deserved approval
     /// given all of them. Returns that probability (the verdict's confidence, from the approving side).
+    /// The voters' and the submitter's rows are read once, locked, for both the weights and the update.
     @discardableResult
     func recordVerdict(_ submission: SubmissionID, submitter: WorkerID, reviewedType: String, truth: Outcome? = nil, _ tx: any SQLExecutor,
                        now: Int64) async throws -> Double {
-        let votes = try await weightedVotes(of: submission, reviewedType: reviewedType, tx)
-        let all = votes.map(\.vote)
-        let right = WeightedConsensus.probabilitiesRightGivenOthers(all, approvePrior: trust.approvePrior, truth: truth)
-        try await recordEvidence(zip(votes, right).map { (worker: $0.verifier, q: $1) }, role: .verifier, taskType: reviewedType, tx, now: now)
-        let pApprove = truth.map { $0 == .approved ? 1.0 : 0.0 } ?? WeightedConsensus.probabilityApprove(all, approvePrior: trust.approvePrior)
-        if !votes.isEmpty {
-            try await recordEvidence([(worker: submitter, q: pApprove)], role: .worker, taskType: reviewedType, tx, now: now)
+        let cast = try await votes(on: submission, tx)
+        guard !cast.isEmpty else {
+            return truth.map { $0 == .approved ? 1.0 : 0.0 } ?? WeightedConsensus.probabilityApprove([], approvePrior: trust.approvePrior)
         }
+        let locked = try await lockedReputations(Set(cast.map { .verifier($0.verifier) } + [.worker(submitter)]), taskType: reviewedType,
+                                                 tx, now: now)
+        let all = weighted(cast, by: locked)
+        let right = WeightedConsensus.probabilitiesRightGivenOthers(all, approvePrior: trust.approvePrior, truth: truth)
+        let pApprove = truth.map { $0 == .approved ? 1.0 : 0.0 } ?? WeightedConsensus.probabilityApprove(all, approvePrior: trust.approvePrior)
+        let evidence = zip(cast, right).map { (key: ReputationKey.verifier($0.verifier), q: $1) } + [(key: .worker(submitter), q: pApprove)]
+        try await apply(evidence: evidence, to: locked, taskType: reviewedType, tx, now: now)
         return pApprove
     }
 
@@ -162,7 +215,7 @@ extension Marketplace {
         let votes = try await weightedVotes(of: submission, reviewedType: reviewedType, panel: panel, tx)
         let right = WeightedConsensus.probabilitiesRightGivenOthers(votes.map(\.vote), approvePrior: trust.approvePrior, truth: truth)
         if let i = votes.lastIndex(where: { $0.verifier == verifier }) {
-            try await recordEvidence([(worker: verifier, q: right[i])], role: .verifier, taskType: reviewedType, tx, now: now)
+            try await recordEvidence([(key: .verifier(verifier), q: right[i])], taskType: reviewedType, tx, now: now)
         }
     }
 

@@ -92,7 +92,7 @@ extension Marketplace {
             }
             if let outcome = verdict {
                 if let gold {
-                    try await self.recordEvidence([(worker: worker, q: gold == .approved ? 1 : 0)], role: .worker, taskType: task.text(15), tx, now: now)
+                    try await self.recordEvidence([(key: .worker(worker), q: gold == .approved ? 1 : 0)], taskType: task.text(15), tx, now: now)
                 }
                 try await self.settle(taskID, submission: submission, decided: outcome, outcome: outcome, submitter: worker, unverified: true,
                                       tx, events, now: now)
@@ -168,6 +168,7 @@ extension Marketplace {
             let reviewedType = slot.text(10)
             var outcome = Outcome(rawValue: tally.text(0))
             var decidedNow: Outcome?
+            var confidence: Double?
             if outcome == nil {
                 let verifiers = Int(tally.int(4)), quorum = Int(tally.int(5))
                 if VerificationMode(rawValue: slot.text(11)) == .adaptive {
@@ -198,14 +199,14 @@ extension Marketplace {
                 outcome = decidedNow
                 if let decidedNow {
                     let pApprove = try await self.recordVerdict(submission, submitter: tally.id(3), reviewedType: reviewedType, truth: gold, tx, now: now)
-                    try await tx.execute("UPDATE submissions SET confidence = ? WHERE id = ?", decidedNow == .approved ? pApprove : 1 - pApprove, submission)
+                    confidence = decidedNow == .approved ? pApprove : 1 - pApprove
                 }
             } else {
                 try await self.recordLateVote(submission, verifier: verifier, reviewedType: reviewedType, truth: gold, panel: .first, tx, now: now)
             }
             if let outcome {
                 try await self.settle(parent, submission: submission, decided: decidedNow, outcome: outcome, submitter: tally.id(3),
-                                      tx, events, now: now)
+                                      confidence: confidence, tx, events, now: now)
             }
             return VoteView(submissionId: submission, slotTaskId: slotID, verifierId: verifier, verdict: verdict, reason: reason,
                             paid: outcome.map { Consensus.agrees(verdict, with: $0) } ?? false, createdAtMillis: now)
