@@ -44,6 +44,7 @@ extension Marketplace {
             // A claim id names the task and the attempt (attempts stay below 128), so ids grow with
             // task ids and their unique index is appended to rather than written at random places.
             var claimed: SQLRow?
+            let siblingCheck = tx.dialect == .postgres && taskType == TaskType.verify
             for goldFilter in goldFilters where claimed == nil {
             claimed = try await tx.queryOne("""
                 UPDATE tasks SET state = 'claimed', claim_id = id * 128 + attempts + 1, worker_id = ?, claimed_at = ?,
@@ -51,7 +52,7 @@ extension Marketplace {
                 WHERE id = (
                     SELECT t.id FROM tasks t
                     WHERE t.state = 'open' AND t.task_type = ?
-                      AND instr(t.panel, ?) = 0\(tx.dialect == .postgres ? Self.everySiblingPanelLacksTheWorker : "")
+                      AND instr(t.panel, ?) = 0\(siblingCheck ? Self.everySiblingPanelLacksTheWorker : "")
                       AND (t.created_at <= ? OR (instr(t.panel, ?) = 0 AND instr(t.panel, ?) = 0))
                       AND (t.required_caps = '' OR caps_subset(t.required_caps, ?))
                       AND (t.deadline_at IS NULL OR t.deadline_at > ?)
@@ -68,7 +69,7 @@ extension Marketplace {
                   AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = ? AND (w.suspended = 1 OR w.paused = 1))
                 RETURNING id, lease_expires_at, attempts, claim_id, submission_id\(tx.dialect == .postgres ? ", " + Self.taskColumns : "")
                 """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
-                      .text(PanelSeats.workerNeedle(worker))] + (tx.dialect == .postgres ? [.text(PanelSeats.workerNeedle(worker))] : []) + [
+                      .text(PanelSeats.workerNeedle(worker))] + (siblingCheck ? [.text(PanelSeats.workerNeedle(worker))] : []) + [
                       .integer(panelCutoff), .text(PanelSeats.ownerNeedle(owner)),
                       .text(PanelSeats.familyNeedle(facts.modelFamily)),
                       .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
@@ -105,10 +106,11 @@ extension Marketplace {
     /// it was taken (see `takeSeat`), so the rule that a worker never gets two slots of one
     /// submission is checked against every slot's panel there: each slot a worker claimed records
     /// the worker on its own panel. (SQLite writes one operation at a time, and every seat lands.)
+    /// A scalar subquery rather than NOT EXISTS: the planner turns NOT EXISTS into an anti join,
+    /// which it runs as a scan of every task while its statistics still say the table is small.
     static let everySiblingPanelLacksTheWorker = """
 
-                      AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.submission_id = t.submission_id AND x.task_type = 'verify'
-                                        AND instr(x.panel, ?) > 0)
+                      AND (SELECT COUNT(*) FROM tasks x WHERE x.submission_id = t.submission_id AND x.task_type = 'verify' AND instr(x.panel, ?) > 0) = 0
         """
 
     static let claimedTaskSQL = """

@@ -21,6 +21,8 @@ extension Marketplace {
             "INSERT INTO transfers (kind, debit_account_id, credit_account_id, amount, reason, task_id, pending_id, payout_id, created_at) VALUES "
                 + Self.placeholders(rows: batch.transfers.count, columns: 9),
             binds)
+        // The ids are named twice: the join alone may be planned as a scan of every account (and on
+        // PostgreSQL is, while the statistics of a young database still say the table is small).
         var deltas: [SQLValue] = []
         deltas.reserveCapacity(batch.touched.count * 5)
         for account in batch.touched {
@@ -31,9 +33,9 @@ extension Marketplace {
             WITH d(id, dpe, dpo, cpe, cpo) AS (VALUES \(Self.placeholders(rows: batch.touched.count, columns: 5)))
             UPDATE accounts SET debits_pending = accounts.debits_pending + d.dpe, debits_posted = accounts.debits_posted + d.dpo,
                 credits_pending = accounts.credits_pending + d.cpe, credits_posted = accounts.credits_posted + d.cpo
-            FROM d WHERE accounts.id = d.id
+            FROM d WHERE accounts.id = d.id AND accounts.id IN (\(Array(repeating: "?", count: batch.touched.count).joined(separator: ", ")))
               AND (accounts.kind = 'deposits' OR accounts.debits_posted + d.dpo + accounts.debits_pending + d.dpe <= accounts.credits_posted + d.cpo)
-            """, deltas)
+            """, deltas + batch.touched.map(\.sqlValue))
         if changed != batch.touched.count {
             for account in batch.touched {
                 let t = try await totals(of: account, tx) + batch.deltas[account]!

@@ -63,16 +63,18 @@ extension Marketplace {
             case .reject, .fail:
                 state = .rejected
             }
-            // The task moves on, and this submission's slots nobody holds are closed: one statement.
+            // The task moves on, and this submission's slots nobody holds are closed. (Two statements,
+            // each on one index: PostgreSQL plans the OR of the two as a scan of every task while its
+            // statistics still say the table is small.)
             try await tx.execute("""
-                UPDATE tasks SET
-                    state = CASE WHEN id = ? THEN ? ELSE 'cancelled' END,
-                    lease_expires_at = CASE WHEN id = ? AND ? = 'open' THEN NULL ELSE lease_expires_at END,
-                    failure_reason = CASE WHEN id = ? AND ? = 'rejected' THEN 'rejected_by_verifiers' ELSE failure_reason END,
-                    appeal_until = CASE WHEN ? = 'approved' THEN NULL ELSE appeal_until END,
-                    updated_at = ?
-                WHERE (id = ? AND state = 'verifying') OR (submission_id = ? AND state = 'open')
-                """, taskID, state.rawValue, taskID, state.rawValue, taskID, state.rawValue, state.rawValue, now, taskID, submission)
+                UPDATE tasks SET state = ?, lease_expires_at = CASE WHEN ? = 'open' THEN NULL ELSE lease_expires_at END,
+                    failure_reason = CASE WHEN ? = 'rejected' THEN 'rejected_by_verifiers' ELSE failure_reason END,
+                    appeal_until = CASE WHEN ? = 'approved' THEN NULL ELSE appeal_until END, updated_at = ?
+                WHERE id = ? AND state = 'verifying'
+                """, state.rawValue, state.rawValue, state.rawValue, state.rawValue, now, taskID)
+            if !unverified {
+                try await tx.execute("UPDATE tasks SET state = 'cancelled', updated_at = ? WHERE submission_id = ? AND state = 'open'", now, submission)
+            }
             events.append(.submissionVerdict(submission: submission, task: taskID, worker: submitter, requester: requester, outcome: decided))
         }
 
