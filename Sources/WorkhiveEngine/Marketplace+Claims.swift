@@ -40,20 +40,23 @@ extension Marketplace {
         let goldFilters = taskType == TaskType.verify ? [""]
             : random.nextUnit() < trust.goldRate ? ["AND t.gold_result IS NOT NULL", "AND t.gold_result IS NULL"] : ["AND t.gold_result IS NULL"]
         let panelCutoff = now - Int64(trust.panelDiversitySeconds * 1000)
+        let seat = PanelSeats.seat(worker: worker, owner: owner, modelFamily: facts.modelFamily)
         let claimed = try await transact { tx, _ -> (SQLRow, SQLRow?)? in
             // A claim id names the task and the attempt (attempts stay below 128), so ids grow with
             // task ids and their unique index is appended to rather than written at random places.
+            // A verification slot's claim takes its seat on the slot's panel (see PanelSeats).
+            let siblings = tx.dialect == .postgres && taskType == TaskType.verify
             var claimed: SQLRow?
-            let siblingCheck = tx.dialect == .postgres && taskType == TaskType.verify
             for goldFilter in goldFilters where claimed == nil {
             claimed = try await tx.queryOne("""
                 UPDATE tasks SET state = 'claimed', claim_id = id * 128 + attempts + 1, worker_id = ?, claimed_at = ?,
-                    lease_expires_at = ? + lease_seconds * 1000, attempts = attempts + 1, expiring_notified = 0, updated_at = ?
+                    lease_expires_at = ? + lease_seconds * 1000, attempts = attempts + 1, expiring_notified = 0, updated_at = ?,
+                    panel = CASE WHEN submission_id IS NULL THEN panel ELSE panel || ? END
                 WHERE id = (
                     SELECT t.id FROM tasks t
                     WHERE t.state = 'open' AND t.task_type = ?
-                      AND instr(t.panel, ?) = 0\(siblingCheck ? Self.everySiblingPanelLacksTheWorker : "")
-                      AND (t.created_at <= ? OR (instr(t.panel, ?) = 0 AND instr(t.panel, ?) = 0))
+                      AND instr(t.panel, ?) = 0
+                      AND (t.created_at <= ? OR (instr(t.panel, ?) = 0 AND instr(t.panel, ?) = 0))\(siblings ? PanelSeats.siblingsAdmit : "")
                       AND (t.required_caps = '' OR caps_subset(t.required_caps, ?))
                       AND (t.deadline_at IS NULL OR t.deadline_at > ?)
                       AND (t.human_only = 0 OR ? = 1)
@@ -68,16 +71,14 @@ extension Marketplace {
                     LIMIT 1 \(tx.dialect.skipLocked))
                   AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = ? AND (w.suspended = 1 OR w.paused = 1))
                 RETURNING id, lease_expires_at, attempts, claim_id, submission_id\(tx.dialect == .postgres ? ", " + Self.taskColumns : "")
-                """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(taskType),
-                      .text(PanelSeats.workerNeedle(worker))] + (siblingCheck ? [.text(PanelSeats.workerNeedle(worker))] : []) + [
-                      .integer(panelCutoff), .text(PanelSeats.ownerNeedle(owner)),
-                      .text(PanelSeats.familyNeedle(facts.modelFamily)),
-                      .text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
-                      owner.sqlValue, worker.sqlValue, worker.sqlValue])
+                """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(seat), .text(taskType)]
+                    + PanelSeats.needles(worker: worker, owner: owner, modelFamily: facts.modelFamily, youngSince: panelCutoff, siblings: siblings)
+                    + [.text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
+                       owner.sqlValue, worker.sqlValue, worker.sqlValue])
             }
             guard let claimed else { return nil }
-            if let submission: SubmissionID = claimed.optionalID(4) {
-                try await self.takeSeat(on: submission, worker: worker, owner: owner, modelFamily: facts.modelFamily, tx)
+            if tx.dialect == .sqlite, let submission: SubmissionID = claimed.optionalID(4) {
+                try await self.shareSeat(seat, from: claimed.id(0), on: submission, tx)
             }
             // PostgreSQL has no single write lane to keep short, and a round trip saved there counts:
             // the claim returns the task itself, and only a slot needs a read for what it reviews.
@@ -101,17 +102,6 @@ extension Marketplace {
         return ClaimView(claimId: claimed.id(3), workerId: worker, task: task, attempt: Int(claimed.int(2)),
                          leaseExpiresAtMillis: claimed.int(1), review: review)
     }
-
-    /// On PostgreSQL a seat may be missing from a sibling slot that another transaction held when
-    /// it was taken (see `takeSeat`), so the rule that a worker never gets two slots of one
-    /// submission is checked against every slot's panel there: each slot a worker claimed records
-    /// the worker on its own panel. (SQLite writes one operation at a time, and every seat lands.)
-    /// A scalar subquery rather than NOT EXISTS: the planner turns NOT EXISTS into an anti join,
-    /// which it runs as a scan of every task while its statistics still say the table is small.
-    static let everySiblingPanelLacksTheWorker = """
-
-                      AND (SELECT COUNT(*) FROM tasks x WHERE x.submission_id = t.submission_id AND x.task_type = 'verify' AND instr(x.panel, ?) > 0) = 0
-        """
 
     static let claimedTaskSQL = """
         SELECT \(prefixed(taskColumns, "t")), \(prefixed(submissionColumns, "s")), \(prefixed(taskColumns, "p"))

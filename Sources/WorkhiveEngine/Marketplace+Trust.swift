@@ -56,12 +56,15 @@ extension Marketplace {
         for humanOnly in slots {
             binds += [t.requester, .text(t.requiredCaps), .integer(t.reward), t.leaseSeconds, t.priority, t.visibility, t.parent.sqlValue,
                       t.submission.sqlValue, humanOnly.sqlValue, t.excludeOwner.sqlValue, .text(t.reviewedType), t.appeal.sqlValue,
-                      .integer(now), .integer(now), t.submission.sqlValue, .text(PanelSeats.empty)]
+                      .integer(now), .integer(now)] + (tx.dialect == .sqlite ? [t.submission.sqlValue] : []) + [.text(PanelSeats.empty)]
         }
-        // Slots opened later (adaptive verification, an appeal) join the panel their submission has.
+        // On SQLite, where every slot carries the whole panel (see PanelSeats), slots opened later
+        // (adaptive verification, an appeal) join the panel their submission has.
+        let panel = tx.dialect == .sqlite
+            ? "COALESCE((SELECT x.panel FROM tasks x WHERE x.submission_id = ? AND x.task_type = 'verify' ORDER BY x.id LIMIT 1), ?)"
+            : "?"
         let row = """
-            (?, 'verify', '', '', '{}', ?, ?, ?, 100, ?, ?, 0, 0, 0, 0, 'open', ?, ?, ?, ?, ?, ?, ?, ?,
-             COALESCE((SELECT x.panel FROM tasks x WHERE x.submission_id = ? AND x.task_type = 'verify' ORDER BY x.id LIMIT 1), ?))
+            (?, 'verify', '', '', '{}', ?, ?, ?, 100, ?, ?, 0, 0, 0, 0, 'open', ?, ?, ?, ?, ?, ?, ?, ?, \(panel))
             """
         let inserted = try await tx.insert("""
             INSERT INTO tasks (requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds, max_attempts,

@@ -147,7 +147,8 @@ extension Marketplace {
     }
 
     /// Open verification slots this worker could claim now, by the same rules as `claim`: the work's
-    /// capabilities, human-only slots for humans, never its own owner's work, one slot per submission.
+    /// capabilities, human-only slots for humans, never its own owner's work, one slot per submission
+    /// (every slot it held names it on its panel; on PostgreSQL only that slot's does).
     public func openVerificationSlots(_ principal: Principal, limit: Int = 50) async throws -> [VerificationSlotView] {
         let (worker, owner, kind) = try principal.requireWorker(for: "verify")
         let caps = try await workerFacts(worker).capabilities
@@ -160,7 +161,8 @@ extension Marketplace {
                   AND (t.required_caps = '' OR caps_subset(t.required_caps, ?))
                   AND (t.human_only = 0 OR ? = 1)
                   AND (t.exclude_owner_id IS NULL OR t.exclude_owner_id <> ?)
-                  AND instr(t.panel, ?) = 0
+                  AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.submission_id = t.submission_id AND x.task_type = 'verify'
+                                    AND instr(x.panel, ?) > 0)
                 ORDER BY t.priority DESC, t.id
                 LIMIT ?
                 """, caps, kind == .human, owner, PanelSeats.workerNeedle(worker), limit).map { r in

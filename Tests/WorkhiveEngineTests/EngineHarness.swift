@@ -9,7 +9,9 @@ import WorkhiveTestSupport
 struct EngineHarness {
     let market: Marketplace
     let clock: ManualClock
-    let directory: String
+    /// The database file (on SQLite) and blobs; removed when the test is done with the harness.
+    let scratch: ScratchDirectory
+    var directory: String { scratch.path }
     /// Where the database is: a file path on SQLite, a URL on PostgreSQL.
     var location: DatabaseLocation
 
@@ -25,8 +27,8 @@ struct EngineHarness {
     }
 
     static func make(_ engine: TestEngine = .sqlite, fees: FeePolicy = FeePolicy(), trust: TrustPolicy = TrustPolicy(), seed: UInt64 = 42) async throws -> EngineHarness {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-test-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let scratch = try ScratchDirectory(prefix: "workhive-test")
+        let directory = scratch.path
         let location: DatabaseLocation = switch engine {
         case .sqlite: .sqlite(path: directory + "/workhive.sqlite")
         case .postgres: .postgres(url: try await PostgresCluster.shared.freshDatabaseURL())
@@ -37,7 +39,7 @@ struct EngineHarness {
         configuration.trust = trust
         let clock = ManualClock()
         let market = try await Marketplace.open(database: db, configuration: configuration, clock: clock, random: SeededRandom(seed: seed))
-        return EngineHarness(market: market, clock: clock, directory: directory, location: location)
+        return EngineHarness(market: market, clock: clock, scratch: scratch, location: location)
     }
 
     /// Runs an operation, then asserts the ledger still balances and every invariant holds.

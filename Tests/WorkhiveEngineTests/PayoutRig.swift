@@ -17,8 +17,8 @@ struct PayoutRig {
         _ engine: TestEngine, millisPerPass: Int64 = 1_000, faults: DevnetRandomFaults = .none, walletsPerNetwork: Int = 1,
         realRails: [PayoutNetwork: PayoutRail] = [:], configure: (inout PayoutConfiguration) -> Void = { _ in }
     ) async throws -> PayoutRig {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("workhive-test-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let scratch = try ScratchDirectory(prefix: "workhive-test")
+        let directory = scratch.path
         let location: EngineHarness.DatabaseLocation = switch engine {
         case .sqlite: .sqlite(path: directory + "/workhive.sqlite")
         case .postgres: .postgres(url: try await PostgresCluster.shared.freshDatabaseURL())
@@ -30,7 +30,7 @@ struct PayoutRig {
         configure(&configuration.payouts)
         let clock = ManualClock()
         let market = try await Marketplace.open(database: try location.open(), configuration: configuration, clock: clock, random: SeededRandom(seed: 42))
-        let h = EngineHarness(market: market, clock: clock, directory: directory, location: location)
+        let h = EngineHarness(market: market, clock: clock, scratch: scratch, location: location)
         let devnet = Devnet(fees: FeeModel(schedule: configuration.payouts.fees), randomFaults: faults)
         var rails = realRails
         for network in PayoutNetwork.allCases where realRails[network] == nil {

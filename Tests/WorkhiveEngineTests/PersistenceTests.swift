@@ -25,7 +25,7 @@ import WorkhiveCore
         let market = try await Marketplace.open(
             database: db, configuration: MarketplaceConfiguration(blobDirectory: h.directory + "/blobs"),
             clock: h.clock, random: SeededRandom(seed: 7))
-        let reopened = EngineHarness(market: market, clock: h.clock, directory: h.directory, location: h.location)
+        let reopened = EngineHarness(market: market, clock: h.clock, scratch: h.scratch, location: h.location)
         try await reopened.assertLedger()
         #expect(try await reopened.scalar("SELECT COUNT(*) FROM schema_migrations") == migrations)
         #expect(try await reopened.scalar("SELECT COUNT(*) FROM accounts WHERE kind IN ('deposits','platform_fee')") == systemAccounts)
