@@ -112,9 +112,12 @@ extension Marketplace {
     }
 
     /// The reputation rows of `keys`, locked for an update (see `reputationRows`); newcomers get a
-    /// row at the prior first, so that every row exists to be updated.
+    /// row at the prior first, so that every row exists to be updated. On PostgreSQL every key is
+    /// inserted (or found) before any row is locked: a transaction that locked some rows and then
+    /// waited on another's insert of a newcomer could deadlock with it. SQLite writes one operation
+    /// at a time, so it reads first and inserts only what is missing.
     func lockedReputations(_ keys: Set<ReputationKey>, taskType: String, _ tx: any SQLExecutor, now: Int64) async throws -> [ReputationKey: ReputationRow] {
-        var rows = try await reputationRows(keys, taskType: taskType, lock: true, tx)
+        var rows = tx.dialect == .sqlite ? try await reputationRows(keys, taskType: taskType, lock: false, tx) : [:]
         let missing = keys.filter { rows[$0] == nil }.sorted()
         guard !missing.isEmpty else { return rows }
         let prior = trust.prior
@@ -123,7 +126,7 @@ extension Marketplace {
             VALUES \(Array(repeating: "(?, ?, ?, ?, ?, 0, ?)", count: missing.count).joined(separator: ", "))
             ON CONFLICT (worker_id, role, task_type) DO NOTHING
             """, missing.flatMap { [$0.worker.sqlValue, .text($0.role.rawValue), .text(taskType), .real(prior.alpha), .real(prior.beta), .integer(now)] })
-        // Read back: on PostgreSQL another verdict may have created one of them meanwhile.
+        // Read back, locked: on PostgreSQL another verdict may have created some of them.
         rows.merge(try await reputationRows(Set(missing), taskType: taskType, lock: true, tx)) { $1 }
         return rows
     }

@@ -148,7 +148,8 @@ extension Marketplace {
 
     /// Open verification slots this worker could claim now, by the same rules as `claim`: the work's
     /// capabilities, human-only slots for humans, never its own owner's work, one slot per submission
-    /// (every slot it held names it on its panel; on PostgreSQL only that slot's does).
+    /// (checked against every slot of the submission: on PostgreSQL only a slot the worker held
+    /// names it).
     public func openVerificationSlots(_ principal: Principal, limit: Int = 50) async throws -> [VerificationSlotView] {
         let (worker, owner, kind) = try principal.requireWorker(for: "verify")
         let caps = try await workerFacts(worker).capabilities

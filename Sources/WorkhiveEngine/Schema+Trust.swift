@@ -37,7 +37,8 @@ extension Schema {
     /// Verification panels on their slots (see `PanelSeats`): every slot of a submission carries who
     /// has held one of its slots and whose seats are taken now. Open and claimed slots get theirs from
     /// the slots as they stand; the claim index carries the panel, so a claim skips slots by the
-    /// index alone.
+    /// index alone. (On PostgreSQL the engine then keeps each seat on its own slot only; the whole
+    /// panel written here is stricter at most: see `PanelSeats`.)
     static let panels = Migration(version: 7, name: "verification panels on their slots",
                                   sql: panelsSQL(.sqlite), postgresSQL: panelsSQL(.postgres))
 
