@@ -21,21 +21,29 @@ extension Marketplace {
             "INSERT INTO transfers (kind, debit_account_id, credit_account_id, amount, reason, task_id, pending_id, payout_id, created_at) VALUES "
                 + Self.placeholders(rows: batch.transfers.count, columns: 9),
             binds)
-        // The ids are named twice: the join alone may be planned as a scan of every account (and on
-        // PostgreSQL is, while the statistics of a young database still say the table is small).
+        // The ids are named besides the join: the join alone may be planned as a scan of every
+        // account (and on PostgreSQL is, while the statistics of a young database still say the
+        // table is small).
         var deltas: [SQLValue] = []
         deltas.reserveCapacity(batch.touched.count * 5)
         for account in batch.touched {
             let d = batch.deltas[account]!
             deltas += [account.sqlValue, .integer(d.debitsPending), .integer(d.debitsPosted), .integer(d.creditsPending), .integer(d.creditsPosted)]
         }
+        let ids = batch.touched.map(\.sqlValue), list = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        // On PostgreSQL the rows are locked in id order first. The UPDATE alone locks them in the
+        // order its plan meets them, which differs between plans: two settlements sharing a
+        // requester and a platform-fee shard then wait for each other, a deadlock every time.
+        let lockInOrder = tx.dialect == .postgres
+            ? ", locked AS MATERIALIZED (SELECT id FROM accounts WHERE id IN (\(list)) ORDER BY id FOR NO KEY UPDATE)" : ""
         let changed = try await tx.execute("""
-            WITH d(id, dpe, dpo, cpe, cpo) AS (VALUES \(Self.placeholders(rows: batch.touched.count, columns: 5)))
+            WITH d(id, dpe, dpo, cpe, cpo) AS (VALUES \(Self.placeholders(rows: batch.touched.count, columns: 5)))\(lockInOrder)
             UPDATE accounts SET debits_pending = accounts.debits_pending + d.dpe, debits_posted = accounts.debits_posted + d.dpo,
                 credits_pending = accounts.credits_pending + d.cpe, credits_posted = accounts.credits_posted + d.cpo
-            FROM d WHERE accounts.id = d.id AND accounts.id IN (\(Array(repeating: "?", count: batch.touched.count).joined(separator: ", ")))
+            FROM d\(lockInOrder.isEmpty ? "" : " JOIN locked ON locked.id = d.id")
+            WHERE accounts.id = d.id AND accounts.id IN (\(list))
               AND (accounts.kind = 'deposits' OR accounts.debits_posted + d.dpo + accounts.debits_pending + d.dpe <= accounts.credits_posted + d.cpo)
-            """, deltas + batch.touched.map(\.sqlValue))
+            """, deltas + (lockInOrder.isEmpty ? [] : ids) + ids)
         if changed != batch.touched.count {
             for account in batch.touched {
                 let t = try await totals(of: account, tx) + batch.deltas[account]!
