@@ -41,7 +41,9 @@ extension Marketplace {
             : random.nextUnit() < trust.goldRate ? ["AND t.gold_result IS NOT NULL", "AND t.gold_result IS NULL"] : ["AND t.gold_result IS NULL"]
         let panelCutoff = now - Int64(trust.panelDiversitySeconds * 1000)
         let seat = PanelSeats.seat(worker: worker, owner: owner, modelFamily: facts.modelFamily)
-        let claimed = try await transact { tx, _ -> (SQLRow, SQLRow?)? in
+        // On PostgreSQL a claim is one statement, committed by itself (the gold pick and the
+        // ordinary one are each whole claims); SQLite also copies a slot's seat to its siblings.
+        let claimed = try await database.autocommit { tx -> SQLRow? in
             // A claim id names the task and the attempt (attempts stay below 128), so ids grow with
             // task ids and their unique index is appended to rather than written at random places.
             // A verification slot's claim takes its seat on the slot's panel (see PanelSeats).
@@ -76,20 +78,20 @@ extension Marketplace {
                     + [.text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
                        owner.sqlValue, worker.sqlValue, worker.sqlValue])
             }
-            guard let claimed else { return nil }
-            if tx.dialect == .sqlite, let submission: SubmissionID = claimed.optionalID(4) {
+            if tx.dialect == .sqlite, let claimed, let submission: SubmissionID = claimed.optionalID(4) {
                 try await self.shareSeat(seat, from: claimed.id(0), on: submission, tx)
             }
-            // PostgreSQL has no single write lane to keep short, and a round trip saved there counts:
-            // the claim returns the task itself, and only a slot needs a read for what it reviews.
-            guard tx.dialect == .postgres else { return (claimed, nil) }
-            if claimed.optionalInt(4) == nil { return (claimed, claimed.slice(5, Self.taskColumnCount)) }
-            return (claimed, try await tx.queryOne(Self.claimedTaskSQL, claimed.int(0)))
+            return claimed
         }
-        guard let (claimed, details) = claimed else { return nil }
-        // What the worker needs to do the work is immutable once posted: on SQLite, read it outside the write lane.
+        guard let claimed else { return nil }
+        // What the worker needs to do the work is immutable once posted, so it is read after the
+        // claim. PostgreSQL's claim returns the task itself: only a slot needs a read for what it reviews.
         let row: SQLRow
-        if let details { row = details } else { row = try await read { try await $0.queryOne(Self.claimedTaskSQL, claimed.int(0))! } }
+        if database.dialect == .postgres && claimed.optionalInt(4) == nil {
+            row = claimed.slice(5, Self.taskColumnCount)
+        } else {
+            row = try await read { try await $0.queryOne(Self.claimedTaskSQL, claimed.int(0))! }
+        }
         // One row: the claimed task and, for a verification slot, the submission under review and
         // the work task it belongs to.
         let taskWidth = Self.taskColumnCount, submissionWidth = Self.submissionColumnCount

@@ -68,10 +68,27 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await retrying { try await self.transaction("BEGIN", body) }
+    }
+
+    /// No transaction block: each statement of `body` is a transaction of its own. Retried as a
+    /// whole, like `write`, so `body` must write nothing before the statement that may fail.
+    public func autocommit<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await retrying {
+            // A task of its own, as for transactions: a statement that was sent runs to its end.
+            try await Task {
+                try await self.client.withConnection { connection in
+                    try await body(PostgresExecutor(connection: connection, logger: self.logger, statements: self.statements))
+                }
+            }.value
+        }
+    }
+
+    private func retrying<T: Sendable>(_ operation: () async throws -> T) async throws -> T {
         var attempt = 1
         while true {
             do {
-                return try await transaction("BEGIN", body)
+                return try await operation()
             } catch let error as SQLError where error.isRetryable && attempt < Self.maxAttempts {
                 attempt += 1
                 // Back off a little, with jitter, so the transactions that collided do not collide again.
