@@ -23,6 +23,11 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Concurrent drivers for the headline figures.") var concurrency = 128
         @Option(parsing: .upToNextOption, help: "Other driver counts to measure in-process in the same run.") var also: [Int] = [1, 32]
         @Flag(help: "Skip the HTTP measurement.") var skipHTTP = false
+        /// Independent verifiers, as in an open marketplace, by default. A few owners shared by many
+        /// verifiers make the panel-diversity rule hold slots back for up to 30 s (a slot young on a
+        /// panel that has the owner already), which at the end of a run can leave drivers waiting.
+        @Option(help: "Owners the verifiers belong to, shared round robin (0: every verifier an owner of its own).")
+        var verifierOwners = 0
         @Flag(help: "After the last in-process run on SQLite, print the writer's costliest statements (SQLite VM steps per lifecycle).")
         var sqlProfile = false
         @Option(help: "Measure on PostgreSQL at this URL (each run in a schema of its own, dropped after) instead of SQLite.")
@@ -33,6 +38,9 @@ struct Bench: AsyncParsableCommand {
         func validate() throws {
             guard lifecycles > 0, runs > 0, concurrency > 0, also.allSatisfy({ $0 > 0 }) else {
                 throw ValidationError("--lifecycles, --runs, --concurrency and --also must be positive")
+            }
+            guard verifierOwners == 0 || verifierOwners >= 3 else {
+                throw ValidationError("--verifier-owners must be 0 (an owner per verifier) or at least 3 (a panel of three needs three owners)")
             }
         }
 
@@ -61,7 +69,7 @@ struct Bench: AsyncParsableCommand {
             for run in 1...runs {
                 let bench = try await BenchDatabase.open(postgresURL: databaseURL)
                 let market = bench.market
-                let driver = try await InProcessLifecycles.setUp(market, lanes: drivers, funds: Int64(count) * 1_000_000)
+                let driver = try await InProcessLifecycles.setUp(market, lanes: drivers, funds: Int64(count) * 1_000_000, verifierOwners: verifierOwners)
                 let before = bench.writerStats
                 let seconds = try await driver.run(count: count)
                 let after = bench.writerStats
@@ -108,7 +116,7 @@ struct Bench: AsyncParsableCommand {
                 let server = try await LiveServer.start(market) { $0.rateLimitPerSecond = 0 }
                 let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
                     connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: drivers * 2)))
-                let driver = try await HTTPLifecycles.setUp(baseURL: server.url, http: http, lanes: drivers, funds: Int64(count) * 1_000_000)
+                let driver = try await HTTPLifecycles.setUp(baseURL: server.url, http: http, lanes: drivers, funds: Int64(count) * 1_000_000, verifierOwners: verifierOwners)
                 let seconds = try await driver.run(count: count)
                 try await http.shutdown()
                 await server.stop()

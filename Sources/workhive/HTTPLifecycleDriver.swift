@@ -15,19 +15,22 @@ struct HTTPLifecycles {
         let verifiers: [WorkhiveClient]
     }
 
-    static func setUp(baseURL: String, http: HTTPClient, lanes: Int, funds: Int64) async throws -> HTTPLifecycles {
+    /// `verifierOwners` as for `InProcessLifecycles.setUp`.
+    static func setUp(baseURL: String, http: HTTPClient, lanes: Int, funds: Int64, verifierOwners: Int = 0) async throws -> HTTPLifecycles {
         let anonymous = WorkhiveClient(baseURL: baseURL, httpClient: http)
         let requester = anonymous.withAPIKey(try await anonymous.createOwner(name: "bench-requester").apiKey)
         _ = try await requester.deposit(amountMicroUSDT: funds)
         let workerOwner = anonymous.withAPIKey(try await anonymous.createOwner(name: "bench-workers").apiKey)
-        var verifierOwners: [WorkhiveClient] = []
-        for i in 0..<3 { verifierOwners.append(anonymous.withAPIKey(try await anonymous.createOwner(name: "bench-verifiers-\(i)").apiKey)) }
+        var owners: [WorkhiveClient] = []
+        for i in 0..<(verifierOwners > 0 ? verifierOwners : lanes * 3) {
+            owners.append(anonymous.withAPIKey(try await anonymous.createOwner(name: "bench-verifiers-\(i)").apiKey))
+        }
         var made: [Lane] = []
         for i in 0..<lanes {
             let worker = anonymous.withAPIKey(try await workerOwner.createWorker(name: "agent-\(i)").apiKey)
             var verifiers: [WorkhiveClient] = []
-            for (j, owner) in verifierOwners.enumerated() {
-                verifiers.append(anonymous.withAPIKey(try await owner.createWorker(name: "verifier-\(i)-\(j)").apiKey))
+            for j in 0..<3 {
+                verifiers.append(anonymous.withAPIKey(try await owners[(i * 3 + j) % owners.count].createWorker(name: "verifier-\(i)-\(j)").apiKey))
             }
             made.append(Lane(taskType: "bench.lane\(i)", worker: worker, verifiers: verifiers))
         }

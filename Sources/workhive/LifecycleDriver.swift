@@ -20,11 +20,13 @@ struct InProcessLifecycles {
         let verifiers: [Principal]
     }
 
-    static func setUp(_ market: Marketplace, lanes: Int, funds: Int64) async throws -> InProcessLifecycles {
+    /// `verifierOwners`: how many owners the verifiers belong to, round robin; 0 gives every verifier
+    /// an owner of its own (see `Bench.Lifecycle.verifierOwners`).
+    static func setUp(_ market: Marketplace, lanes: Int, funds: Int64, verifierOwners: Int = 0) async throws -> InProcessLifecycles {
         let workerOwner = try await market.authenticate(apiKey: try await market.createOwner(name: "bench-workers").apiKey)
-        var verifierOwners: [Principal] = []
-        for i in 0..<3 {
-            verifierOwners.append(try await market.authenticate(apiKey: try await market.createOwner(name: "bench-verifiers-\(i)").apiKey))
+        var owners: [Principal] = []
+        for i in 0..<(verifierOwners > 0 ? verifierOwners : lanes * 3) {
+            owners.append(try await market.authenticate(apiKey: try await market.createOwner(name: "bench-verifiers-\(i)").apiKey))
         }
         var made: [Lane] = []
         for i in 0..<lanes {
@@ -32,7 +34,8 @@ struct InProcessLifecycles {
             _ = try await market.deposit(requester, amountMicroUSDT: funds / Int64(lanes) + 1_000_000)
             let worker = try await market.authenticate(apiKey: try await market.createWorker(workerOwner, name: "agent-\(i)", kind: .agent, capabilities: []).apiKey)
             var verifiers: [Principal] = []
-            for (j, owner) in verifierOwners.enumerated() {
+            for j in 0..<3 {
+                let owner = owners[(i * 3 + j) % owners.count]
                 verifiers.append(try await market.authenticate(apiKey: try await market.createWorker(owner, name: "verifier-\(i)-\(j)", kind: .agent, capabilities: []).apiKey))
             }
             made.append(Lane(requester: requester, taskType: "bench.lane\(i)", worker: worker, verifiers: verifiers))
