@@ -34,16 +34,16 @@ extension Marketplace {
         // On PostgreSQL the rows are locked in id order first. The UPDATE alone locks them in the
         // order its plan meets them, which differs between plans: two settlements sharing a
         // requester and a platform-fee shard then wait for each other, a deadlock every time.
-        let lockInOrder = tx.dialect == .postgres
-            ? ", locked AS MATERIALIZED (SELECT id FROM accounts WHERE id IN (\(list)) ORDER BY id FOR NO KEY UPDATE)" : ""
+        let lockFirst = tx.dialect == .postgres
         let changed = try await tx.execute("""
-            WITH d(id, dpe, dpo, cpe, cpo) AS (VALUES \(Self.placeholders(rows: batch.touched.count, columns: 5)))\(lockInOrder)
+            WITH d(id, dpe, dpo, cpe, cpo) AS (VALUES \(Self.placeholders(rows: batch.touched.count, columns: 5)))\(lockFirst
+                ? ", locked AS MATERIALIZED (SELECT id FROM accounts WHERE id IN (\(list)) ORDER BY id FOR NO KEY UPDATE)" : "")
             UPDATE accounts SET debits_pending = accounts.debits_pending + d.dpe, debits_posted = accounts.debits_posted + d.dpo,
                 credits_pending = accounts.credits_pending + d.cpe, credits_posted = accounts.credits_posted + d.cpo
-            FROM d\(lockInOrder.isEmpty ? "" : " JOIN locked ON locked.id = d.id")
+            FROM d\(lockFirst ? " JOIN locked ON locked.id = d.id" : "")
             WHERE accounts.id = d.id AND accounts.id IN (\(list))
               AND (accounts.kind = 'deposits' OR accounts.debits_posted + d.dpo + accounts.debits_pending + d.dpe <= accounts.credits_posted + d.cpo)
-            """, deltas + (lockInOrder.isEmpty ? [] : ids) + ids)
+            """, deltas + (lockFirst ? ids : []) + ids)
         if changed != batch.touched.count {
             for account in batch.touched {
                 let t = try await totals(of: account, tx) + batch.deltas[account]!

@@ -74,14 +74,7 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
     /// No transaction block: each statement of `body` is a transaction of its own. Retried as a
     /// whole, like `write`, so `body` must write nothing before the statement that may fail.
     public func autocommit<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
-        try await retrying {
-            // A task of its own, as for transactions: a statement that was sent runs to its end.
-            try await Task {
-                try await self.client.withConnection { connection in
-                    try await body(PostgresExecutor(connection: connection, logger: self.logger, statements: self.statements))
-                }
-            }.value
-        }
+        try await retrying { try await self.transaction(nil, body) }
     }
 
     private func retrying<T: Sendable>(_ operation: () async throws -> T) async throws -> T {
@@ -104,13 +97,15 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
     /// Runs in a task of its own, so that a caller's cancellation cannot stop a transaction half way
     /// (and hand its connection back to the pool inside a transaction); as on SQLite, a transaction
     /// that has started runs to its end.
-    private func transaction<T: Sendable>(_ begin: String, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    /// `begin` nil runs `body` without a transaction block (see `autocommit`).
+    private func transaction<T: Sendable>(_ begin: String?, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await Task { try await self.runTransaction(begin, body) }.value
     }
 
-    private func runTransaction<T: Sendable>(_ begin: String, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    private func runTransaction<T: Sendable>(_ begin: String?, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
             let executor = PostgresExecutor(connection: connection, logger: logger, statements: statements)
+            guard let begin else { return try await body(executor) }
             // BEGIN goes out without waiting for its answer: the connection runs statements in the
             // order they were written, so it saves a round trip per transaction.
             let begun: EventLoopFuture<PostgresQueryResult> = connection.query(PostgresQuery(unsafeSQL: begin), logger: logger)
