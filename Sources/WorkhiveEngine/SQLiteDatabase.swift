@@ -141,9 +141,14 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     public var writerStats: WriterStats { stats.withLock { $0 } }
 
     /// The writer connection's statement counters since it opened (asked through the writer loop,
-    /// which owns the connection), most steps first.
+    /// which owns the connection), most CPU time (if timed) then steps first.
     public func writerStatementCounters() async throws -> [SQLStatementCounters] {
-        try await write { ($0 as! SQLiteConnection).statementCounters() }.sorted { $0.steps > $1.steps }
+        try await write { ($0 as! SQLiteConnection).statementCounters() }.sorted { ($0.cpuNanoseconds ?? 0, $0.steps) > ($1.cpuNanoseconds ?? 0, $1.steps) }
+    }
+
+    /// Times every statement the writer runs from now on, for `writerStatementCounters`.
+    public func profileWriter() async throws {
+        try await write { ($0 as! SQLiteConnection).startTiming() }
     }
 
     private func runAlone(_ job: any WriteJob) async {
@@ -308,7 +313,7 @@ private final class Checkpointer: @unchecked Sendable {
 }
 
 /// CPU time of the calling thread: the writer runs each batch without suspending, on one thread.
-private func threadCPUNanoseconds() -> Int64 {
+internal func threadCPUNanoseconds() -> Int64 {
     var ts = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)

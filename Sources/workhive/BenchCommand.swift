@@ -28,7 +28,7 @@ struct Bench: AsyncParsableCommand {
         /// panel that has the owner already), which at the end of a run can leave drivers waiting.
         @Option(help: "Owners the verifiers belong to, shared round robin (0: every verifier an owner of its own).")
         var verifierOwners = 0
-        @Flag(help: "After the last in-process run on SQLite, print the writer's costliest statements (SQLite VM steps per lifecycle).")
+        @Flag(help: "After the last in-process run on SQLite, print the writer's costliest statements per lifecycle: CPU time (that run timed statement by statement, which slows it a little) and SQLite VM steps.")
         var sqlProfile = false
         @Option(help: "Measure on PostgreSQL at this URL (each run in a schema of its own, dropped after) instead of SQLite.")
         var databaseURL: String?
@@ -70,6 +70,7 @@ struct Bench: AsyncParsableCommand {
                 let bench = try await BenchDatabase.open(postgresURL: databaseURL)
                 let market = bench.market
                 let driver = try await InProcessLifecycles.setUp(market, lanes: drivers, funds: Int64(count) * 1_000_000, verifierOwners: verifierOwners)
+                if sqlProfile, verbose, run == runs { try await bench.sqlite?.profileWriter() }
                 let before = bench.writerStats
                 let seconds = try await driver.run(count: count)
                 let after = bench.writerStats
@@ -95,14 +96,17 @@ struct Bench: AsyncParsableCommand {
             return (median(rates), writerCPU.isEmpty ? nil : median(writerCPU))
         }
 
-        /// The statements that cost the writer most, per lifecycle (set-up included, which is small).
+        /// The statements that cost the writer most, per lifecycle: thread CPU time while the run
+        /// went, and SQLite VM steps (set-up included, which is small), which do not move with load.
         func printProfile(_ counters: [SQLStatementCounters], lifecycles: Int) {
-            let total = counters.reduce(0) { $0 + $1.steps }
-            print(String(format: "  writer statements: %.0f SQLite VM steps per lifecycle; the costliest:", Double(total) / Double(lifecycles)))
-            for c in counters.prefix(12) {
+            let total = counters.reduce(0) { $0 + $1.steps }, statements = counters.reduce(0) { $0 + $1.runs }
+            let cpu = counters.reduce(0) { $0 + ($1.cpuNanoseconds ?? 0) }
+            print(String(format: "  writer statements: %.1f run, %.0f µs of CPU and %.0f SQLite VM steps per lifecycle; the costliest:",
+                         Double(statements) / Double(lifecycles), Double(cpu) / 1000 / Double(lifecycles), Double(total) / Double(lifecycles)))
+            for c in counters.prefix(16) {
                 let sql = c.sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-                print(String(format: "    %6.0f steps, %4.1f runs per lifecycle: %@", Double(c.steps) / Double(lifecycles),
-                             Double(c.runs) / Double(lifecycles), String(sql.prefix(90))))
+                print(String(format: "    %5.1f µs, %6.0f steps, %4.1f runs per lifecycle: %@", Double(c.cpuNanoseconds ?? 0) / 1000 / Double(lifecycles),
+                             Double(c.steps) / Double(lifecycles), Double(c.runs) / Double(lifecycles), String(sql.prefix(90))))
             }
         }
 
