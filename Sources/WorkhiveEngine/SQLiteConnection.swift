@@ -26,6 +26,7 @@ final class SQLiteConnection: SQLExecutor, @unchecked Sendable {
         guard rc == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite_nio_sqlite3_close(handle)
+            handle = nil
             throw SQLError(message: "cannot open \(path): \(message)", isConstraintViolation: false)
         }
         _ = workhive_sqlite_tune(handle)
@@ -34,9 +35,16 @@ final class SQLiteConnection: SQLExecutor, @unchecked Sendable {
         registerFunctions()
     }
 
-    deinit {
+    deinit { close() }
+
+    /// Finalizes the cached statements and closes the connection; later use fails with SQLite's
+    /// misuse error. Its owner calls it once nothing else runs on the connection.
+    func close() {
+        guard let open = handle else { return }
         for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
-        sqlite_nio_sqlite3_close_v2(handle)
+        statements = [:]
+        sqlite_nio_sqlite3_close_v2(open)
+        handle = nil
     }
 
     /// Calls `hook` with `context` and the WAL's size in pages after each commit (nil removes it).

@@ -12,12 +12,17 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     public let path: String
     private let writer: SQLiteConnection
     private let queue = Mutex(WriteQueue())
-    private let readers = Mutex([SQLiteConnection]())
+    private let readers = Mutex(ReaderPool())
     private var loop: Task<Void, Never>?
     private let checkpointer: Checkpointer
     private let stats = Mutex(WriterStats())
     /// Most operations one commit carries; bounds latency under heavy load.
     private let maxBatch = 256
+
+    private struct ReaderPool: ~Copyable {
+        var idle: [SQLiteConnection] = []
+        var closed = false
+    }
 
     private struct WriteQueue: ~Copyable {
         var jobs: [any WriteJob] = []
@@ -55,8 +60,19 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
-        let connection = try readers.withLock { $0.popLast() } ?? openReader()
-        defer { readers.withLock { if $0.count < 8 { $0.append(connection) } } }
+        let pooled = try readers.withLock { pool -> SQLiteConnection? in
+            guard !pool.closed else { throw SQLError(message: "database is closed", isConstraintViolation: false) }
+            return pool.idle.popLast()
+        }
+        let connection = try pooled ?? openReader()
+        defer {
+            let keep = readers.withLock { pool in
+                guard !pool.closed, pool.idle.count < 8 else { return false }
+                pool.idle.append(connection)
+                return true
+            }
+            if !keep { connection.close() }
+        }
         try connection.executeSync("BEGIN", [])
         do {
             let value = try await body(connection)
@@ -68,17 +84,27 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         }
     }
 
+    /// Finishes the writes in hand and closes every connection. A second call does nothing.
     public func close() async {
-        let waiter = queue.withLock { q in
-            q.closed = true
-            defer { q.waiter = nil }
-            return q.waiter
+        let (waiter, wasClosed) = queue.withLock { q in
+            defer { q.closed = true; q.waiter = nil }
+            return (q.waiter, q.closed)
         }
+        guard !wasClosed else { return }
         waiter?.resume()
         await loop?.value
         writer.setWALHook(nil, context: nil)
         checkpointer.stop()
         try? writer.exec("PRAGMA wal_checkpoint(TRUNCATE)")
+        // Every connection is closed now, not when the last reference goes: a server's tasks may
+        // hold the database a while longer, and each connection keeps files and memory open.
+        let idle = readers.withLock { pool in
+            pool.closed = true
+            defer { pool.idle = [] }
+            return pool.idle
+        }
+        idle.forEach { $0.close() }
+        writer.close()
     }
 
     private func openReader() throws -> SQLiteConnection {
@@ -289,6 +315,7 @@ private final class Checkpointer: @unchecked Sendable {
                 if stopped { break }
                 _ = try? connection.exec("PRAGMA wal_checkpoint(PASSIVE)")
             }
+            connection.close()
             done.signal()
         }
         thread.name = "workhive-sqlite-checkpoint"

@@ -227,11 +227,13 @@ struct AgentRunnerTests {
             let requester = try await server.owner("requester", deposit: 10_000_000)
             let worker = try await server.worker("slowpoke")
             let task = try await requester.postTask(NewTask(
-                taskType: "slow", title: "Slow", rewardMicroUSDT: 1_000_000, leaseSeconds: 5, verification: NewTask.Verification.none))
+                // A lease of 10 s, not 5: on a loaded machine (the whole suite runs in parallel on
+                // two cores) a claim's answer and the first renewal can together take over 5 s.
+                taskType: "slow", title: "Slow", rewardMicroUSDT: 1_000_000, leaseSeconds: 10, verification: NewTask.Verification.none))
             var configuration = Self.fast
             configuration.maxClaims = 1
             let runner = AgentRunner(client: worker, taskTypes: ["slow"], configuration: configuration, logger: quiet) { _ in
-                try await Task.sleep(for: .seconds(7))
+                try await Task.sleep(for: .seconds(14))
                 return .submit(result: ["done": true])
             }
             try await runner.run()

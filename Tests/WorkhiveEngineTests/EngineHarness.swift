@@ -14,6 +14,17 @@ struct EngineHarness {
     var directory: String { scratch.path }
     /// Where the database is: a file path on SQLite, a URL on PostgreSQL.
     var location: DatabaseLocation
+    /// Closes the database when the test lets go of the harness, so that finished tests do not keep
+    /// connections, files and memory open for the rest of the run.
+    private let closer: DatabaseCloser
+
+    init(market: Marketplace, clock: ManualClock, scratch: ScratchDirectory, location: DatabaseLocation) {
+        self.market = market
+        self.clock = clock
+        self.scratch = scratch
+        self.location = location
+        closer = DatabaseCloser(market.database, keeping: scratch)
+    }
 
     enum DatabaseLocation {
         case sqlite(path: String), postgres(url: String)
@@ -89,5 +100,25 @@ struct EngineHarness {
     }
     func balance(_ p: Principal) async throws -> Int64 {
         try await market.wallet(p).accounts.first?.balanceMicroUSDT ?? 0
+    }
+}
+
+/// Closes a database once the last copy of its harness is gone (closing twice is harmless), and
+/// only then lets its scratch directory be removed.
+final class DatabaseCloser: Sendable {
+    private let database: any SQLDatabase
+    private let scratch: ScratchDirectory
+
+    init(_ database: any SQLDatabase, keeping scratch: ScratchDirectory) {
+        self.database = database
+        self.scratch = scratch
+    }
+
+    deinit {
+        let database = database, scratch = scratch
+        Task {
+            await database.close()
+            withExtendedLifetime(scratch) {}
+        }
     }
 }
