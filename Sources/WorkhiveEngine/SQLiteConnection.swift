@@ -65,30 +65,38 @@ final class SQLiteConnection: SQLExecutor, @unchecked Sendable {
     }
 
     func querySync(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
-        let statement = try prepared(sql)
-        defer {
-            sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
+        try run(sql, binds) { statement in
+            var rows: [SQLRow] = []
+            let columns = sqlite_nio_sqlite3_column_count(statement)
+            while true {
+                let rc = sqlite_nio_sqlite3_step(statement)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else { throw error(rc, sql) }
+                var values: [SQLValue] = []
+                values.reserveCapacity(Int(columns))
+                for i in 0..<columns { values.append(column(statement, i)) }
+                rows.append(SQLRow(values))
+            }
+            return rows
         }
-        try bind(binds, to: statement, sql: sql)
-        let started = cpuTimes == nil ? 0 : threadCPUNanoseconds()
-        defer { if cpuTimes != nil { cpuTimes![statement, default: 0] += threadCPUNanoseconds() - started } }
-        var rows: [SQLRow] = []
-        let columns = sqlite_nio_sqlite3_column_count(statement)
-        while true {
-            let rc = sqlite_nio_sqlite3_step(statement)
-            if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else { throw error(rc, sql) }
-            var values: [SQLValue] = []
-            values.reserveCapacity(Int(columns))
-            for i in 0..<columns { values.append(column(statement, i)) }
-            rows.append(SQLRow(values))
-        }
-        return rows
     }
 
     @discardableResult
     func executeSync(_ sql: String, _ binds: [SQLValue]) throws -> Int {
+        try run(sql, binds) { statement in
+            while true {
+                let rc = sqlite_nio_sqlite3_step(statement)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else { throw error(rc, sql) }
+            }
+            return Int(sqlite_nio_sqlite3_changes(handle))
+        }
+    }
+
+    /// The cached statement for `sql` with `binds` bound, handed to `steps`, then reset for its next
+    /// use; while profiling, the steps' thread CPU time is added to the statement's.
+    @inline(__always)
+    private func run<T>(_ sql: String, _ binds: [SQLValue], _ steps: (OpaquePointer) throws -> T) throws -> T {
         let statement = try prepared(sql)
         defer {
             sqlite_nio_sqlite3_reset(statement)
@@ -97,12 +105,7 @@ final class SQLiteConnection: SQLExecutor, @unchecked Sendable {
         try bind(binds, to: statement, sql: sql)
         let started = cpuTimes == nil ? 0 : threadCPUNanoseconds()
         defer { if cpuTimes != nil { cpuTimes![statement, default: 0] += threadCPUNanoseconds() - started } }
-        while true {
-            let rc = sqlite_nio_sqlite3_step(statement)
-            if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else { throw error(rc, sql) }
-        }
-        return Int(sqlite_nio_sqlite3_changes(handle))
+        return try steps(statement)
     }
 
     // The protocol's async requirements are met by these synchronous bodies: SQLite never suspends.
