@@ -38,7 +38,9 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
         self.logger = logger
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
-        runner = Task { await client.run() }
+        // Started immediately, up to its first suspension, so the pool counts as running before
+        // init returns: a lease asked for earlier only logs a warning, but it did on every start.
+        runner = Task.immediate { await client.run() }
     }
 
     /// A URL names a server by host and port, or (as libpq's `?host=/directory` does) by the
