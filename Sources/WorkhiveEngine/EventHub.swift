@@ -17,17 +17,6 @@ public final class EventHub: Sendable {
         var generation: UInt64 = 0
         /// Long-polling claimers, oldest first.
         var waiters: [Waiter] = []
-        /// Work that came while fewer than `wakesPerTask` matching claimers were waiting, oldest
-        /// first, with the wakes it still owes (see `waitForWork`). At most `owedLimit` entries.
-        var owed: [OwedWake] = []
-        /// The generation of the newest entry dropped from `owed` for room (0: none yet).
-        var forgottenThrough: UInt64 = 0
-    }
-
-    private struct OwedWake {
-        let generation: UInt64
-        let task: Event.TaskAvailable
-        var wakes: Int
     }
 
     private struct Waiter {
@@ -40,7 +29,6 @@ public final class EventHub: Sendable {
     /// could take it, a second covers one that cannot (it raced, or already verifies that submission).
     /// Waking every waiter instead turns each new task into hundreds of empty claims.
     static let wakesPerTask = 2
-    static let owedLimit = 64
 
     private struct State: ~Copyable {
         var nextID = 0
@@ -63,20 +51,16 @@ public final class EventHub: Sendable {
         var wake: [CheckedContinuation<Void, Never>] = []
         let subscribers = state.withLock { s -> [Subscriber] in
             for case .taskAvailable(let t) in events {
-                var signal = s.work.removeValue(forKey: t.taskType) ?? WorkSignal()
-                signal.generation &+= 1
+                s.work[t.taskType, default: WorkSignal()].generation &+= 1
+                guard var waiters = s.work[t.taskType]?.waiters, !waiters.isEmpty else { continue }
                 var woken = 0
-                signal.waiters.removeAll { waiter in
+                waiters.removeAll { waiter in
                     guard woken < Self.wakesPerTask, waiter.matches(t) else { return false }
                     woken += 1
                     wake.append(waiter.continuation)
                     return true
                 }
-                if woken < Self.wakesPerTask {
-                    signal.owed.append(OwedWake(generation: signal.generation, task: t, wakes: Self.wakesPerTask - woken))
-                    if signal.owed.count > Self.owedLimit { signal.forgottenThrough = signal.owed.removeFirst().generation }
-                }
-                s.work[t.taskType] = signal
+                s.work[t.taskType]?.waiters = waiters
             }
             return Array(s.subscribers.values)
         }
@@ -109,14 +93,8 @@ public final class EventHub: Sendable {
         state.withLock { $0.work[taskType]?.generation ?? 0 }
     }
 
-    /// Returns when work of `taskType` that `matching` accepts became available after `generation`,
-    /// or after `timeoutSeconds`.
-    ///
-    /// Work that came after `generation` but before this call is answered at once only if it may have
-    /// gone unseen: when it came, fewer than `wakesPerTask` matching claimers were waiting for it, and
-    /// it has not yet sent that many late claimers back to look. Work that woke enough waiters is
-    /// theirs to take; answering every late claimer at once instead makes each of them claim again
-    /// for every new task, and under a steady flow most claims come back empty.
+    /// Returns when work of `taskType` that `matching` accepts became available after `generation`
+    /// (any work that came while it was not yet waiting also ends the wait), or after `timeoutSeconds`.
     public func waitForWork(_ taskType: String, since generation: UInt64, timeoutSeconds: Double,
                             matching: @escaping @Sendable (Event.TaskAvailable) -> Bool = { _ in true }) async {
         let id = state.withLock { s in
@@ -127,19 +105,8 @@ public final class EventHub: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { s -> Bool in
-                    if Task.isCancelled { return true }
-                    var signal = s.work.removeValue(forKey: taskType) ?? WorkSignal()
-                    defer { s.work[taskType] = signal }
-                    if signal.generation != generation {
-                        // Entries dropped for room may have owed this claimer a look.
-                        if generation < signal.forgottenThrough { return true }
-                        if let i = signal.owed.firstIndex(where: { $0.generation > generation && matching($0.task) }) {
-                            signal.owed[i].wakes -= 1
-                            if signal.owed[i].wakes == 0 { signal.owed.remove(at: i) }
-                            return true
-                        }
-                    }
-                    signal.waiters.append(Waiter(id: id, continuation: c, matches: matching))
+                    if (s.work[taskType]?.generation ?? 0) != generation || Task.isCancelled { return true }
+                    s.work[taskType, default: WorkSignal()].waiters.append(Waiter(id: id, continuation: c, matches: matching))
                     return false
                 }
                 if now { return c.resume() }
