@@ -20,7 +20,7 @@ extension Marketplace {
     /// suspension, a long poll say, claims nothing either.)
     private func requireActive(_ principal: Principal) async throws {
         let (worker, _, _) = try principal.requireWorker(for: "claim")
-        if let row = try await read({ try await $0.queryOne("SELECT suspended FROM workers WHERE id = ? AND (suspended = 1 OR paused = 1)", worker) }) {
+        if let row = try await database.readStatement({ try await $0.queryOne("SELECT suspended FROM workers WHERE id = ? AND (suspended = 1 OR paused = 1)", worker) }) {
             throw WorkhiveError(.workerSuspended, row.bool(0) ? "this worker is suspended" : "this sub-agent is paused by its master")
         }
     }

@@ -40,6 +40,7 @@ extension Marketplace {
         let requester: OwnerID = task.id(1)
         var payouts: [Payout] = []
         var state = TaskState(rawValue: task.text(7)) ?? .verifying
+        var escrowMarkedClosed = false
         if let decided {
             if !unverified {
                 try await tx.execute("""
@@ -63,15 +64,19 @@ extension Marketplace {
             case .reject, .fail:
                 state = .rejected
             }
+            // Without slots nothing else can draw on the escrow, so whether it closes is known now,
+            // and the same statement says so.
+            escrowMarkedClosed = unverified && Self.escrowCloses(task, state: state)
             // The task moves on, and this submission's slots nobody holds are closed. (Two statements,
             // each on one index: PostgreSQL plans the OR of the two as a scan of every task while its
             // statistics still say the table is small.)
             try await tx.execute("""
                 UPDATE tasks SET state = ?, lease_expires_at = CASE WHEN ? = 'open' THEN NULL ELSE lease_expires_at END,
                     failure_reason = CASE WHEN ? = 'rejected' THEN 'rejected_by_verifiers' ELSE failure_reason END,
-                    appeal_until = CASE WHEN ? = 'approved' THEN NULL ELSE appeal_until END, updated_at = ?
+                    appeal_until = CASE WHEN ? = 'approved' THEN NULL ELSE appeal_until END, updated_at = ?,
+                    escrow_open = CASE WHEN ? = 1 THEN 0 ELSE escrow_open END
                 WHERE id = ? AND state = 'verifying'
-                """, state.rawValue, state.rawValue, state.rawValue, state.rawValue, now, taskID)
+                """, state.rawValue, state.rawValue, state.rawValue, state.rawValue, now, escrowMarkedClosed, taskID)
             if !unverified {
                 try await tx.execute("UPDATE tasks SET state = 'cancelled', updated_at = ? WHERE submission_id = ? AND state = 'open'", now, submission)
             }
@@ -89,7 +94,7 @@ extension Marketplace {
             events.append(.ledgerCredited(account: verifier.earnings, owner: verifier.owner, worker: v.verifier, amountMicroUSDT: reward,
                                           reason: .verifierReward, task: v.slot))
         }
-        try await drawFromEscrow(task, payouts: payouts, state: state, slotsPossible: !unverified, tx, now: now)
+        try await drawFromEscrow(task, payouts: payouts, state: state, slotsPossible: !unverified, escrowMarkedClosed: escrowMarkedClosed, tx, now: now)
         if decided != nil, task.bool(19) {
             try await endDelegations(of: taskID, submission: submission, outcome: state, tx, events, now: now)
         }
@@ -113,10 +118,18 @@ extension Marketplace {
 
     /// Posts what the payouts need from the escrow hold and pays them; voids the rest of the hold if
     /// the task is final and nothing can draw on it any more. One INSERT and one UPDATE in all.
+    /// Whether the rest of a task's hold is released now (`task` as `settleSQL` reads it): its escrow
+    /// is still open, the task is final, no slot of another submission can still draw on it, and no
+    /// appeal window keeps it (an approved task has none).
+    static func escrowCloses(_ task: SQLRow, state: TaskState) -> Bool {
+        task.bool(12) && state.isFinal && !task.bool(16) && (state == .approved || !task.bool(20))
+    }
+
+    /// `escrowMarkedClosed`: the task's row already says its escrow is closed, if it closes.
     private func drawFromEscrow(_ task: SQLRow, payouts: [Payout], state: TaskState, slotsPossible: Bool = true,
-                                _ tx: any SQLExecutor, now: Int64) async throws {
+                                escrowMarkedClosed: Bool = false, _ tx: any SQLExecutor, now: Int64) async throws {
         let taskID: TaskID = task.id(0)
-        var closing = task.bool(12) && state.isFinal && !task.bool(16) && (state == .approved || !task.bool(20))
+        var closing = Self.escrowCloses(task, state: state)
         if closing && slotsPossible && tx.dialect == .postgres {
             // On PostgreSQL a worker may have claimed a slot between the settle read and the
             // statement that closed the open ones (which waited for that claim, then left the slot
@@ -133,7 +146,7 @@ extension Marketplace {
         for p in payouts { batch.posted(from: escrow, to: p.account, p.amount, p.reason, task: p.task) }
         if closing {
             batch.void(pending: hold, from: funds, to: escrow, task.int(15) - draw, task: taskID)
-            try await tx.execute("UPDATE tasks SET escrow_open = 0 WHERE id = ?", taskID)
+            if !escrowMarkedClosed { try await tx.execute("UPDATE tasks SET escrow_open = 0 WHERE id = ?", taskID) }
         }
         try await apply(batch, tx, now: now)
     }

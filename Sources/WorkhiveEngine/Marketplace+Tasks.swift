@@ -70,20 +70,28 @@ extension Marketplace {
                 }
                 return (existing.id(0), existing)
             }
-            let escrow = AccountID(try await tx.insert("INSERT INTO accounts (kind, owner_id, created_at) VALUES ('escrow', ?, ?)", requester, now))
+            // The task and the account its escrow is held in; on PostgreSQL one statement writes both.
+            let createEscrow = "INSERT INTO accounts (kind, owner_id, created_at) VALUES ('escrow', ?, ?)"
+            let together = tx.dialect == .postgres
+            let escrowBinds = [requester.sqlValue, .integer(now)]
+            let separateEscrow = together ? nil : AccountID(try await tx.insert(createEscrow, escrowBinds, rows: 1)[0])
             let v = spec.verification
-            let task = TaskID(try await tx.insert("""
-                INSERT INTO tasks (requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds,
-                    max_attempts, deadline_at, priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state,
-                    escrow_account_id, escrow_open, idempotency_key, request_hash, created_at, updated_at, verification_mode, target_confidence,
-                    spot_check_max_rate, gold_result)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [requester.sqlValue, .text(spec.taskType), .text(spec.title), .text(spec.instructions), .text(spec.payloadJSON),
-                      .text(spec.requiredCapabilities.canonical), .integer(spec.rewardMicroUSDT), spec.leaseSeconds.sqlValue,
-                      spec.maxAttempts.sqlValue, spec.deadlineAtMillis.sqlValue, spec.priority.sqlValue, .text(spec.visibility.rawValue),
-                      v.verifiers.sqlValue, v.quorum.sqlValue, .real(v.spotCheckRate), .integer(v.verifierRewardMicroUSDT),
-                      escrow.sqlValue, idempotencyKey.sqlValue, requestHash.sqlValue, .integer(now), .integer(now), .text(v.mode.rawValue),
-                      .real(v.targetConfidence), v.spotCheckMaxRate.sqlValue, spec.goldResultJSON.sqlValue], rows: 1)[0])
+            let created = try await tx.queryOne("""
+                \(together ? "WITH escrow AS (\(createEscrow) RETURNING id) " : "")INSERT INTO tasks (requester_id, task_type, title,
+                    instructions, payload, required_caps, reward, lease_seconds, max_attempts, deadline_at, priority, visibility, verifiers,
+                    quorum, spot_check_rate, verifier_reward, state, escrow_account_id, escrow_open, idempotency_key, request_hash, created_at,
+                    updated_at, verification_mode, target_confidence, spot_check_max_rate, gold_result)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', \(together ? "(SELECT id FROM escrow)" : "?"), 1, ?, ?, ?, ?, ?, ?, ?, ?)
+                RETURNING id, escrow_account_id
+                """, (together ? escrowBinds : []) + [
+                    requester.sqlValue, .text(spec.taskType), .text(spec.title), .text(spec.instructions), .text(spec.payloadJSON),
+                    .text(spec.requiredCapabilities.canonical), .integer(spec.rewardMicroUSDT), spec.leaseSeconds.sqlValue,
+                    spec.maxAttempts.sqlValue, spec.deadlineAtMillis.sqlValue, spec.priority.sqlValue, .text(spec.visibility.rawValue),
+                    v.verifiers.sqlValue, v.quorum.sqlValue, .real(v.spotCheckRate), .integer(v.verifierRewardMicroUSDT)]
+                    + (together ? [] : [separateEscrow.sqlValue])
+                    + [idempotencyKey.sqlValue, requestHash.sqlValue, .integer(now), .integer(now), .text(v.mode.rawValue),
+                       .real(v.targetConfidence), v.spotCheckMaxRate.sqlValue, spec.goldResultJSON.sqlValue])!
+            let task: TaskID = created.id(0), escrow: AccountID = created.id(1)
             var batch = LedgerBatch()
             batch.pending(from: funds, to: escrow, hold, .escrowHold, task: task)
             do {

@@ -96,6 +96,10 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
         try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 
+    public func readStatement<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await transaction(nil, body)
+    }
+
     /// Runs in a task of its own, so that a caller's cancellation cannot stop a transaction half way
     /// (and hand its connection back to the pool inside a transaction); as on SQLite, a transaction
     /// that has started runs to its end.

@@ -117,12 +117,19 @@ public protocol SQLDatabase: Sendable {
     /// on its own. PostgreSQL then needs no BEGIN and COMMIT around a one-statement write such as a
     /// claim; SQLite runs `body` as a write, which costs it nothing more.
     func autocommit<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T
+    /// Runs `body`, which reads with a single statement (one statement sees one snapshot by itself).
+    /// PostgreSQL then needs no BEGIN and COMMIT around it; SQLite runs it as a read.
+    func readStatement<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T
     func close() async
 }
 
 extension SQLDatabase {
     public func autocommit<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await write(body)
+    }
+
+    public func readStatement<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await read(body)
     }
 }
 
