@@ -11,24 +11,40 @@ public final class EventHub: Sendable {
         let continuation: AsyncStream<Event>.Continuation
     }
 
+    /// What ends a long poll for work: the task that came, and how often its wake was passed on
+    /// by claimers that could not take it.
+    public struct Wake: Sendable {
+        public let task: Event.TaskAvailable
+        let passes: Int
+    }
+
     private struct WorkSignal {
         /// Bumped every time work of this type becomes available, so a waiter that looked at the
         /// queue at generation g knows whether it missed something.
         var generation: UInt64 = 0
         /// Long-polling claimers, oldest first.
         var waiters: [Waiter] = []
+        /// Wakes nobody was waiting for, oldest first: a claimer that looked before one came, and
+        /// would take it, is sent back to look instead of waiting.
+        var owed: [(generation: UInt64, wake: Wake)] = []
     }
 
     private struct Waiter {
         let id: Int
-        let continuation: CheckedContinuation<Void, Never>
+        let continuation: CheckedContinuation<Wake?, Never>
         let matches: @Sendable (Event.TaskAvailable) -> Bool
     }
 
-    /// Waiters woken per task that becomes available: one would be enough if every woken waiter
-    /// could take it, a second covers one that cannot (it raced, or already verifies that submission).
-    /// Waking every waiter instead turns each new task into hundreds of empty claims.
-    static let wakesPerTask = 2
+    /// Each task that becomes available wakes one waiter that could take it. That waiter may still
+    /// be unable to (panel rules, gold draws and locked rows are decided in SQL, not here); then it
+    /// passes the wake on (see `pass`). Waking more waiters per task instead turns each new task
+    /// into several empty claims.
+    static let wakesPerTask = 1
+    /// How often one task's wake is passed on, at most: each pass costs a claim that came back empty.
+    static let maxPasses = 8
+    /// Owed wakes kept per task type; the oldest go first (a claimer looks at the queue on every
+    /// call anyway, so an owed wake only saves it waiting for the next task or its timeout).
+    static let maxOwed = 64
 
     private struct State: ~Copyable {
         var nextID = 0
@@ -37,6 +53,8 @@ public final class EventHub: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Tasks claimed through this server lately (see `wasClaimedHere`).
+    private let claimed = Mutex(RecentTasks())
     private let stops = Atomic<UInt64>(0)
 
     /// Bumped whenever a worker is suspended, paused or removed through this server, so that long
@@ -48,25 +66,46 @@ public final class EventHub: Sendable {
 
     public func publish(_ events: [Event]) {
         guard !events.isEmpty else { return }
-        var wake: [CheckedContinuation<Void, Never>] = []
+        // A task that is open again (released, its lease expired) is no longer claimed here.
+        claimed.withLock { recent in
+            for case .taskAvailable(let t) in events { recent.remove(t.task) }
+        }
+        var wake: [(CheckedContinuation<Wake?, Never>, Wake)] = []
         let subscribers = state.withLock { s -> [Subscriber] in
             for case .taskAvailable(let t) in events {
-                s.work[t.taskType, default: WorkSignal()].generation &+= 1
-                guard var waiters = s.work[t.taskType]?.waiters, !waiters.isEmpty else { continue }
-                var woken = 0
-                waiters.removeAll { waiter in
-                    guard woken < Self.wakesPerTask, waiter.matches(t) else { return false }
-                    woken += 1
-                    wake.append(waiter.continuation)
-                    return true
-                }
-                s.work[t.taskType]?.waiters = waiters
+                Self.deliver(Wake(task: t, passes: 0), to: &s.work[t.taskType, default: WorkSignal()], waking: &wake)
             }
             return Array(s.subscribers.values)
         }
-        for c in wake { c.resume() }
+        for (c, w) in wake { c.resume(returning: w) }
         for subscriber in subscribers {
             for event in events where subscriber.filter(event) { subscriber.continuation.yield(event) }
+        }
+    }
+
+    /// A claimer woken for `wake`'s task could not take it, and the task is still open: the next
+    /// waiter that could take it is woken, or, with none waiting, the next claimer that looked before.
+    public func pass(_ wake: Wake) {
+        guard wake.passes < Self.maxPasses else { return }
+        var woken: [(CheckedContinuation<Wake?, Never>, Wake)] = []
+        state.withLock { s in
+            Self.deliver(Wake(task: wake.task, passes: wake.passes + 1), to: &s.work[wake.task.taskType, default: WorkSignal()], waking: &woken)
+        }
+        for (c, w) in woken { c.resume(returning: w) }
+    }
+
+    private static func deliver(_ wake: Wake, to signal: inout WorkSignal, waking: inout [(CheckedContinuation<Wake?, Never>, Wake)]) {
+        signal.generation &+= 1
+        var woken = 0
+        signal.waiters.removeAll { waiter in
+            guard woken < wakesPerTask, waiter.matches(wake.task) else { return false }
+            woken += 1
+            waking.append((waiter.continuation, wake))
+            return true
+        }
+        if woken == 0 {
+            signal.owed.append((signal.generation, wake))
+            if signal.owed.count > maxOwed { signal.owed.removeFirst(signal.owed.count - maxOwed) }
         }
     }
 
@@ -88,28 +127,35 @@ public final class EventHub: Sendable {
     /// Claimers long-polling for work right now, over every task type.
     public var waiterCount: Int { state.withLock { $0.work.values.reduce(0) { $0 + $1.waiters.count } } }
 
-    /// The current generation of work of `taskType`; pass it to `waitForWork` after looking at the queue.
+    /// The current generation of work of `taskType`: read it before looking at the queue, and pass it
+    /// to `waitForWork` after.
     public func workGeneration(_ taskType: String) -> UInt64 {
         state.withLock { $0.work[taskType]?.generation ?? 0 }
     }
 
-    /// Returns when work of `taskType` that `matching` accepts became available after `generation`
-    /// (any work that came while it was not yet waiting also ends the wait), or after `timeoutSeconds`.
+    /// Returns the wake of a task of `taskType` that `matching` accepts and that became available
+    /// after `generation`: at once if one came while the caller was not yet waiting and woke nobody,
+    /// else when one comes. Returns nil after `timeoutSeconds`, or when cancelled. A caller that
+    /// gets a wake and then cannot claim that task must `pass` it on if the task is still open.
+    @discardableResult
     public func waitForWork(_ taskType: String, since generation: UInt64, timeoutSeconds: Double,
-                            matching: @escaping @Sendable (Event.TaskAvailable) -> Bool = { _ in true }) async {
+                            matching: @escaping @Sendable (Event.TaskAvailable) -> Bool = { _ in true }) async -> Wake? {
         let id = state.withLock { s in
             s.nextID += 1
             return s.nextID
         }
         var timer: Task<Void, Never>?
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { s -> Bool in
-                    if (s.work[taskType]?.generation ?? 0) != generation || Task.isCancelled { return true }
+        let wake = await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Wake?, Never>) in
+                let now = state.withLock { s -> (Bool, Wake?) in
+                    if Task.isCancelled { return (true, nil) }
+                    if let i = s.work[taskType]?.owed.firstIndex(where: { $0.generation > generation && matching($0.wake.task) }) {
+                        return (true, s.work[taskType]!.owed.remove(at: i).wake)
+                    }
                     s.work[taskType, default: WorkSignal()].waiters.append(Waiter(id: id, continuation: c, matches: matching))
-                    return false
+                    return (false, nil)
                 }
-                if now { return c.resume() }
+                if now.0 { return c.resume(returning: now.1) }
                 // The timer starts only once the waiter is registered: a short timeout firing before
                 // that would find nobody to wake, and the wait would never end.
                 timer = Task {
@@ -121,6 +167,7 @@ public final class EventHub: Sendable {
             self.wake(taskType, id)
         }
         timer?.cancel()
+        return wake
     }
 
     /// Claimers long-polling for work of `taskType` right now.
@@ -128,11 +175,43 @@ public final class EventHub: Sendable {
         state.withLock { $0.work[taskType]?.waiters.count ?? 0 }
     }
 
+    /// Notes a task claimed through this server.
+    func noteClaimed(_ task: TaskID) { claimed.withLock { $0.insert(task) } }
+
+    /// Whether `task` was claimed through this server lately: then a claimer whose wake it was need
+    /// not ask the database whether somebody else could still take it.
+    func wasClaimedHere(_ task: TaskID) -> Bool { claimed.withLock { $0.contains(task) } }
+
+    /// The last `capacity` tasks noted, in a ring.
+    private struct RecentTasks: ~Copyable {
+        static let capacity = 4096
+        var ring: [TaskID] = []
+        var next = 0
+        var members: Set<TaskID> = []
+
+        mutating func insert(_ task: TaskID) {
+            guard members.insert(task).inserted else { return }
+            if ring.count < Self.capacity {
+                ring.append(task)
+            } else {
+                members.remove(ring[next])
+                ring[next] = task
+                next = (next + 1) % Self.capacity
+            }
+        }
+
+        /// Its ring slot stays until reused; forgetting a task early only costs one database check.
+        mutating func remove(_ task: TaskID) { members.remove(task) }
+
+        func contains(_ task: TaskID) -> Bool { members.contains(task) }
+    }
+
+    /// Ends one wait without work (its timeout, or its task's cancellation).
     private func wake(_ taskType: String, _ id: Int) {
-        let c = state.withLock { s -> CheckedContinuation<Void, Never>? in
+        let c = state.withLock { s -> CheckedContinuation<Wake?, Never>? in
             guard let i = s.work[taskType]?.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return s.work[taskType]?.waiters.remove(at: i).continuation
         }
-        c?.resume()
+        c?.resume(returning: nil)
     }
 }

@@ -84,6 +84,7 @@ extension Marketplace {
             return claimed
         }
         guard let claimed else { return nil }
+        hub.noteClaimed(claimed.id(0))
         // What the worker needs to do the work is immutable once posted, so it is read after the
         // claim. PostgreSQL's claim returns the task itself: only a slot needs a read for what it reviews.
         let row: SQLRow
@@ -123,9 +124,23 @@ extension Marketplace {
             $0.matches(capabilities: caps, kind: kind, owner: owner, master: facts.master, worker: worker)
         }
         var checkedAt: UInt64?
+        var wake: EventHub.Wake?
         while true {
             let generation = hub.workGeneration(taskType), stops = hub.workerStops
-            if let claim = try await attemptClaim(principal, taskType: taskType, capabilities: capabilities) { return claim }
+            let claim: ClaimView?
+            do {
+                claim = try await attemptClaim(principal, taskType: taskType, capabilities: capabilities)
+            } catch {
+                if let wake { hub.pass(wake) }
+                throw error
+            }
+            // Woken for a task and did not get it: if it is still open, somebody else could take it
+            // (this worker may not: panel rules, a gold draw), and the next waiter is told.
+            if let unused = wake, claim?.task.id != unused.task.task {
+                wake = nil
+                try await passOn(unused)
+            }
+            if let claim { return claim }
             let left = deadline - ContinuousClock.now
             // Whether the worker may claim at all is asked before the first wait, after a worker was
             // stopped here since, and at the end; not after every empty attempt: under load most
@@ -136,9 +151,22 @@ extension Marketplace {
             }
             guard left > .zero, !Task.isCancelled else { return nil }
             let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
-            await hub.waitForWork(taskType, since: generation, timeoutSeconds: seconds, matching: matching)
-            if Task.isCancelled { return nil }
+            wake = await hub.waitForWork(taskType, since: generation, timeoutSeconds: seconds, matching: matching)
+            if Task.isCancelled {
+                if let wake { hub.pass(wake) }
+                return nil
+            }
         }
+    }
+
+    /// Passes a wake this claimer could not use to the next waiter, unless its task was taken.
+    private func passOn(_ wake: EventHub.Wake) async throws {
+        // Most often another claimer here took it; only a claim elsewhere needs the database to tell.
+        if hub.wasClaimedHere(wake.task.task) { return }
+        let open = try await database.readStatement {
+            try await $0.queryOne("SELECT 1 FROM tasks WHERE id = ? AND state = 'open'", wake.task.task)
+        }
+        if open != nil { hub.pass(wake) }
     }
 
     /// Extends a lease by the task's lease time from now.

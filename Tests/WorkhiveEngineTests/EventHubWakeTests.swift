@@ -4,73 +4,127 @@ import WorkhiveCore
 @testable import WorkhiveEngine
 
 /// How long-polling claimers are woken. A claimer reads the generation, looks at the queue, and
-/// waits only if nothing came since: work that came in between sends it back to look at once, even
-/// when the task woke other waiters, because a woken waiter may be unable to take it (panel rules and
-/// the like are decided in SQL) and nobody else would be told.
+/// waits. Each task that comes wakes one waiter that could take it; a woken claimer that cannot
+/// take it passes the wake on; a task that woke nobody sends back a claimer that looked before it
+/// came, instead of letting it wait.
 @Suite struct EventHubWakeTests {
-    static func available(_ id: Int64, type: String = "t") -> [Event] {
-        [.taskAvailable(.init(task: TaskID(id), taskType: type, requiredCapabilities: "", rewardMicroUSDT: 1, humanOnly: false,
+    static func available(_ id: Int64, type: String = "t", humanOnly: Bool = false) -> [Event] {
+        [.taskAvailable(.init(task: TaskID(id), taskType: type, requiredCapabilities: "", rewardMicroUSDT: 1, humanOnly: humanOnly,
                               excludedOwner: nil))]
     }
 
-    /// Seconds `waitForWork` took, with a timeout of `timeout`.
-    static func timedWait(_ hub: EventHub, since generation: UInt64, timeout: Double = 5) async -> Double {
+    /// What ended a `waitForWork` with a timeout of `timeout`, and after how many seconds.
+    static func timedWait(_ hub: EventHub, since generation: UInt64, timeout: Double = 5,
+                          matching: @escaping @Sendable (Event.TaskAvailable) -> Bool = { _ in true }) async -> (wake: EventHub.Wake?, seconds: Double) {
         let start = ContinuousClock.now
-        await hub.waitForWork("t", since: generation, timeoutSeconds: timeout)
+        let wake = await hub.waitForWork("t", since: generation, timeoutSeconds: timeout, matching: matching)
         let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return (wake, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
     /// Waits until `count` claimers are waiting for work of type "t".
     static func waiting(_ hub: EventHub, _ count: Int) async throws {
-        for _ in 0..<5000 where hub.waitingClaimers("t") < count { try await Task.sleep(for: .milliseconds(1)) }
+        for _ in 0..<5000 where hub.waitingClaimers("t") != count { try await Task.sleep(for: .milliseconds(1)) }
         #expect(hub.waitingClaimers("t") == count)
     }
 
-    @Test func workThatCameAfterTheLookSendsTheClaimerBackAtOnce() async throws {
+    @Test func eachTaskWakesOneWaiter() async throws {
         let hub = EventHub()
         let looked = hub.workGeneration("t")
-        // Two waiters take the task's two wakes...
-        async let first = Self.timedWait(hub, since: looked)
-        async let second = Self.timedWait(hub, since: looked)
-        try await Self.waiting(hub, 2)
+        try await withThrowingTaskGroup(of: Int64?.self) { group in
+            for _ in 0..<3 {
+                group.addTask { await Self.timedWait(hub, since: looked, timeout: 30).wake?.task.task.rawValue }
+            }
+            try await Self.waiting(hub, 3)
+            // Waking happens inside publish: one waiter is gone, two still wait.
+            hub.publish(Self.available(1))
+            #expect(hub.waitingClaimers("t") == 2)
+            hub.publish(Self.available(2) + Self.available(3))
+            #expect(hub.waitingClaimers("t") == 0)
+            var tasks: [Int64] = []
+            for try await task in group { tasks.append(try #require(task)) }
+            #expect(tasks.sorted() == [1, 2, 3])  // each waiter learns which task woke it
+        }
+    }
+
+    @Test func workThatWokeNobodySendsBackAClaimerThatLookedBeforeItCame() async {
+        let hub = EventHub()
+        let looked = hub.workGeneration("t")
         hub.publish(Self.available(1))
-        #expect(await first < 4)
-        #expect(await second < 4)
-        // ...and a claimer that looked before the task came still looks again: the woken two may
-        // not be able to take it.
-        #expect(await Self.timedWait(hub, since: looked) < 1)
+        let (wake, seconds) = await Self.timedWait(hub, since: looked)
+        #expect(seconds < 1 && wake?.task.task == TaskID(1))
+        // The wake is owed once: the next claimer that looked as early waits.
+        #expect(await Self.timedWait(hub, since: looked, timeout: 0.3).seconds >= 0.3)
+    }
+
+    @Test func workThatWokeAWaiterLetsAClaimerThatLookedBeforeItWait() async throws {
+        let hub = EventHub()
+        let looked = hub.workGeneration("t")
+        async let first = Self.timedWait(hub, since: looked)
+        try await Self.waiting(hub, 1)
+        hub.publish(Self.available(1))
+        #expect(await first.wake?.task.task == TaskID(1))
+        #expect(await Self.timedWait(hub, since: looked, timeout: 0.3).seconds >= 0.3)
     }
 
     @Test func aClaimerThatLookedAfterTheWorkCameWaits() async {
         let hub = EventHub()
         hub.publish(Self.available(1))
-        #expect(await Self.timedWait(hub, since: hub.workGeneration("t"), timeout: 0.3) >= 0.3)
+        #expect(await Self.timedWait(hub, since: hub.workGeneration("t"), timeout: 0.3).seconds >= 0.3)
     }
 
-    @Test func eachTaskWakesTwoWaitersAndNoMore() async throws {
+    @Test func aWakePassedOnReachesTheNextWaiterThatCouldTakeIt() async throws {
         let hub = EventHub()
         let looked = hub.workGeneration("t")
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<5 {
-                group.addTask { _ = await Self.timedWait(hub, since: looked, timeout: 30) }
-            }
-            try await Self.waiting(hub, 5)
-            hub.publish(Self.available(1))
-            // Waking happens inside publish: two waiters are gone, three still wait.
-            #expect(hub.waitingClaimers("t") == 5 - EventHub.wakesPerTask)
-            hub.publish(Self.available(2))
-            #expect(hub.waitingClaimers("t") == 5 - 2 * EventHub.wakesPerTask)
-            hub.publish(Self.available(3))
-            #expect(hub.waitingClaimers("t") == 0)
-            try await group.waitForAll()
+        async let first = Self.timedWait(hub, since: looked)
+        try await Self.waiting(hub, 1)
+        async let agentOnly = Self.timedWait(hub, since: looked, timeout: 0.5) { !$0.humanOnly }
+        try await Self.waiting(hub, 2)
+        async let second = Self.timedWait(hub, since: looked)
+        try await Self.waiting(hub, 3)
+        hub.publish(Self.available(1, humanOnly: true))
+        let wake = try #require(await first.wake)
+        hub.pass(wake)
+        // The waiter that could not take the task is skipped; the next one that could gets it.
+        #expect(await second.wake?.task.task == TaskID(1))
+        #expect(await agentOnly.wake == nil)
+    }
+
+    @Test func aWakePassedOnWithNobodyWaitingSendsBackAClaimerThatLookedBefore() async throws {
+        let hub = EventHub()
+        let looked = hub.workGeneration("t")
+        async let first = Self.timedWait(hub, since: looked)
+        try await Self.waiting(hub, 1)
+        hub.publish(Self.available(1))
+        hub.pass(try #require(await first.wake))
+        let (wake, seconds) = await Self.timedWait(hub, since: looked)
+        #expect(seconds < 1 && wake?.task.task == TaskID(1))
+    }
+
+    @Test func aWakeIsPassedOnABoundedNumberOfTimes() async throws {
+        let hub = EventHub()
+        hub.publish(Self.available(1))
+        var wake = try #require(await Self.timedWait(hub, since: 0).wake)
+        for _ in 0..<EventHub.maxPasses {
+            hub.pass(wake)
+            wake = try #require(await Self.timedWait(hub, since: 0).wake)
         }
+        hub.pass(wake)  // one pass too many: nobody is told
+        #expect(await Self.timedWait(hub, since: 0, timeout: 0.3).wake == nil)
     }
 
     @Test func otherTaskTypesDoNotEndTheWait() async {
         let hub = EventHub()
         let looked = hub.workGeneration("t")
         hub.publish(Self.available(1, type: "other"))
-        #expect(await Self.timedWait(hub, since: looked, timeout: 0.3) >= 0.3)
+        #expect(await Self.timedWait(hub, since: looked, timeout: 0.3).seconds >= 0.3)
+    }
+
+    @Test func anOwedWakeGoesOnlyToAClaimerThatCouldTakeIt() async {
+        let hub = EventHub()
+        let looked = hub.workGeneration("t")
+        hub.publish(Self.available(1, humanOnly: true))
+        #expect(await Self.timedWait(hub, since: looked, timeout: 0.3) { !$0.humanOnly }.wake == nil)
+        #expect(await Self.timedWait(hub, since: looked).wake?.task.task == TaskID(1))
     }
 }

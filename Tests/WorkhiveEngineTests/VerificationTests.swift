@@ -296,4 +296,34 @@ import WorkhiveCore
         try await h.expectError(.notFound) { try await h.market.submissions(stranger, task: task.id) }
         try await h.expectError(.forbidden) { try await h.market.submissions(worker, task: task.id) }
     }
+
+    /// A slot that comes back wakes one waiting verifier. If that one may not take it (here: it is
+    /// already on the submission's panel, which only the claim statement knows), it passes the wake
+    /// on, and the next waiting verifier gets the slot at once instead of at its timeout.
+    @Test(arguments: TestEngine.available) func aWokenVerifierThatMayNotTakeASlotPassesItOn(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
+        let requester = try await h.requester(funds: 10_000_000)
+        let worker = try await h.worker("w")
+        let v = [try await h.worker("v1"), try await h.worker("v2"), try await h.worker("v3"), try await h.worker("v4")]
+        _ = try await h.submitted(requester, worker, try h.spec())
+        _ = try #require(try await h.claim(v[0], TaskType.verify))
+        _ = try #require(try await h.claim(v[1], TaskType.verify))
+        let third = try #require(try await h.claim(v[2], TaskType.verify))
+
+        // v1, on the panel, waits first (and so is woken first); v4 waits behind it.
+        let market = h.market
+        let onPanel = Task { try await market.claim(v[0], taskType: TaskType.verify, waitSeconds: 3) }
+        for _ in 0..<5000 where market.hub.waitingClaimers(TaskType.verify) < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        let start = ContinuousClock.now
+        let next = Task { try await market.claim(v[3], taskType: TaskType.verify, waitSeconds: 20) }
+        for _ in 0..<5000 where market.hub.waitingClaimers(TaskType.verify) < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(market.hub.waitingClaimers(TaskType.verify) == 2)
+
+        try await h.checked { try await market.release(v[2], claim: third.claimId) }
+        let taken = try #require(try await next.value)
+        #expect(taken.task.id == third.task.id)
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(try await onPanel.value == nil)
+        try await h.assertLedger()
+    }
 }
