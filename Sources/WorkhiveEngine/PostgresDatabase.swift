@@ -158,9 +158,10 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
     func notify(channel: String, payloads: [String]) async throws {
         guard !payloads.isEmpty else { return }
         let calls = Array(repeating: "pg_notify(?, ?)", count: payloads.count).joined(separator: ", ")
+        // set_config(..., true) is SET LOCAL, in the same statement as the notifications.
         _ = try await transaction("BEGIN") { tx in
-            try await tx.execute("SET LOCAL synchronous_commit TO OFF", [])
-            return try await tx.query("SELECT " + calls, payloads.flatMap { [SQLValue.text(channel), .text($0)] }).count
+            try await tx.query("SELECT set_config('synchronous_commit', 'off', true), " + calls,
+                               payloads.flatMap { [SQLValue.text(channel), .text($0)] }).count
         }
     }
 
