@@ -62,50 +62,109 @@ extension Marketplace {
         let now = self.now()
         let hold = configuration.fees.escrowHold(for: spec)
         let funds = try await fundsAccount(of: requester)
+        if database.dialect == .postgres {
+            return try await postInOneStatement(requester, spec, hold: hold, funds: funds, idempotencyKey: idempotencyKey,
+                                                requestHash: requestHash, now: now)
+        }
         let (task, existing) = try await transact { tx, events -> (TaskID, SQLRow?) in
-            if let idempotencyKey, let existing = try await tx.queryOne(
-                "SELECT \(Self.taskColumns) FROM tasks WHERE requester_id = ? AND idempotency_key = ?", requester, idempotencyKey) {
-                guard existing.optionalText(30) == requestHash else {
-                    throw WorkhiveError(.idempotencyKeyReused, "Idempotency-Key '\(idempotencyKey)' was used for a different task")
-                }
+            if let existing = try await self.existingTask(requester, idempotencyKey: idempotencyKey, requestHash: requestHash, tx) {
                 return (existing.id(0), existing)
             }
-            // The task and the account its escrow is held in; on PostgreSQL one statement writes both.
-            let createEscrow = "INSERT INTO accounts (kind, owner_id, created_at) VALUES ('escrow', ?, ?)"
-            let together = tx.dialect == .postgres
-            let escrowBinds = [requester.sqlValue, .integer(now)]
-            let separateEscrow = together ? nil : AccountID(try await tx.insert(createEscrow, escrowBinds, rows: 1)[0])
-            let v = spec.verification
-            let created = try await tx.queryOne("""
-                \(together ? "WITH escrow AS (\(createEscrow) RETURNING id) " : "")INSERT INTO tasks (requester_id, task_type, title,
-                    instructions, payload, required_caps, reward, lease_seconds, max_attempts, deadline_at, priority, visibility, verifiers,
-                    quorum, spot_check_rate, verifier_reward, state, escrow_account_id, escrow_open, idempotency_key, request_hash, created_at,
-                    updated_at, verification_mode, target_confidence, spot_check_max_rate, gold_result)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', \(together ? "(SELECT id FROM escrow)" : "?"), 1, ?, ?, ?, ?, ?, ?, ?, ?)
-                RETURNING id, escrow_account_id
-                """, (together ? escrowBinds : []) + [
-                    requester.sqlValue, .text(spec.taskType), .text(spec.title), .text(spec.instructions), .text(spec.payloadJSON),
-                    .text(spec.requiredCapabilities.canonical), .integer(spec.rewardMicroUSDT), spec.leaseSeconds.sqlValue,
-                    spec.maxAttempts.sqlValue, spec.deadlineAtMillis.sqlValue, spec.priority.sqlValue, .text(spec.visibility.rawValue),
-                    v.verifiers.sqlValue, v.quorum.sqlValue, .real(v.spotCheckRate), .integer(v.verifierRewardMicroUSDT)]
-                    + (together ? [] : [separateEscrow.sqlValue])
-                    + [idempotencyKey.sqlValue, requestHash.sqlValue, .integer(now), .integer(now), .text(v.mode.rawValue),
-                       .real(v.targetConfidence), v.spotCheckMaxRate.sqlValue, spec.goldResultJSON.sqlValue])!
-            let task: TaskID = created.id(0), escrow: AccountID = created.id(1)
+            let escrow = AccountID(try await tx.insert("INSERT INTO accounts (kind, owner_id, created_at) VALUES ('escrow', ?, ?)", requester, now))
+            let task = TaskID(try await tx.insert(Self.insertTaskSQL(escrow: "?"), Self.taskBinds(requester, spec, escrow: escrow.sqlValue,
+                idempotencyKey: idempotencyKey, requestHash: requestHash, now: now), rows: 1)[0])
             var batch = LedgerBatch()
             batch.pending(from: funds, to: escrow, hold, .escrowHold, task: task)
             do {
                 try await self.apply(batch, tx, now: now)
-            } catch is LedgerShortfall {
-                let available = try await self.totals(of: funds, tx).available
-                throw WorkhiveError(.insufficientFunds,
-                    "posting this task holds \(hold) micro-USDT in escrow (reward, platform fee and verifier rewards) but only \(available) is available")
+            } catch let shortfall as LedgerShortfall {
+                throw try await self.shortOfFunds(funds, hold: hold, tx) ?? shortfall
             }
-            events.append(.taskAvailable(.init(task: task, taskType: spec.taskType, requiredCapabilities: spec.requiredCapabilities.canonical,
-                                               rewardMicroUSDT: spec.rewardMicroUSDT, humanOnly: false, excludedOwner: nil)))
+            events.append(.taskAvailable(Self.availability(of: spec, task: task)))
             return (task, nil)
         }
         return existing.map(Self.taskView) ?? Self.taskView(of: spec, id: task, requester: requester, now: now)
+    }
+
+    /// PostgreSQL posts a task in one statement that commits by itself, with no BEGIN and COMMIT
+    /// around it: the escrow account (created holding the hold), the task, the hold's pending
+    /// transfer, and the requester's funds. It writes what `LedgerBatch.pending` and `apply` would
+    /// write; an overdraft breaks the funds' CHECK constraint, which aborts all of it. The funds row
+    /// is locked only while the statement runs: every settlement of the requester's tasks takes it too.
+    private func postInOneStatement(_ requester: OwnerID, _ spec: TaskSpec, hold: Int64, funds: AccountID, idempotencyKey: String?,
+                                    requestHash: String?, now: Int64) async throws -> TaskView {
+        let (task, existing) = try await database.autocommit { tx -> (TaskID, SQLRow?) in
+            if let existing = try await self.existingTask(requester, idempotencyKey: idempotencyKey, requestHash: requestHash, tx) {
+                return (existing.id(0), existing)
+            }
+            do {
+                let row = try await tx.queryOne("""
+                    WITH escrow AS (INSERT INTO accounts (kind, owner_id, created_at, credits_pending) VALUES ('escrow', ?, ?, ?) RETURNING id),
+                    task AS (\(Self.insertTaskSQL(escrow: "(SELECT id FROM escrow)")) RETURNING id, escrow_account_id),
+                    hold AS (INSERT INTO transfers (kind, debit_account_id, credit_account_id, amount, reason, task_id, created_at)
+                             SELECT ?, ?, escrow_account_id, ?, ?, id, ? FROM task)
+                    UPDATE accounts SET debits_pending = debits_pending + ? WHERE id = ?
+                    RETURNING (SELECT id FROM task)
+                    """, [requester.sqlValue, .integer(now), .integer(hold)]
+                        + Self.taskBinds(requester, spec, escrow: nil, idempotencyKey: idempotencyKey, requestHash: requestHash, now: now)
+                        + [.text(TransferKind.pending.rawValue), funds.sqlValue, .integer(hold), .text(TransferReason.escrowHold.rawValue), .integer(now),
+                           .integer(hold), funds.sqlValue])
+                // The funds account is the owner's for good, so the UPDATE always finds it.
+                guard let row else { throw WorkhiveError.notFound("funds account \(funds)") }
+                return (row.id(0), nil)
+            } catch let error as SQLError where error.sqlState == "23514" {
+                throw try await self.shortOfFunds(funds, hold: hold, tx) ?? error
+            }
+        }
+        if existing == nil { publish([.taskAvailable(Self.availability(of: spec, task: task))]) }
+        return existing.map(Self.taskView) ?? Self.taskView(of: spec, id: task, requester: requester, now: now)
+    }
+
+    /// The task an earlier call with this idempotency key posted, if any (refused if its request differed).
+    private func existingTask(_ requester: OwnerID, idempotencyKey: String?, requestHash: String?, _ tx: any SQLExecutor) async throws -> SQLRow? {
+        guard let idempotencyKey, let existing = try await tx.queryOne(
+            "SELECT \(Self.taskColumns) FROM tasks WHERE requester_id = ? AND idempotency_key = ?", requester, idempotencyKey)
+        else { return nil }
+        guard existing.optionalText(30) == requestHash else {
+            throw WorkhiveError(.idempotencyKeyReused, "Idempotency-Key '\(idempotencyKey)' was used for a different task")
+        }
+        return existing
+    }
+
+    /// The error for a hold the requester's funds cannot cover; nil if they can (the refusal was something else).
+    private func shortOfFunds(_ funds: AccountID, hold: Int64, _ tx: any SQLExecutor) async throws -> WorkhiveError? {
+        let available = try await totals(of: funds, tx).available
+        guard available < hold else { return nil }
+        return WorkhiveError(.insufficientFunds,
+            "posting this task holds \(hold) micro-USDT in escrow (reward, platform fee and verifier rewards) but only \(available) is available")
+    }
+
+    /// Inserts a posted task; `escrow` is the SQL for its escrow account's id.
+    static func insertTaskSQL(escrow: String) -> String {
+        """
+        INSERT INTO tasks (requester_id, task_type, title, instructions, payload, required_caps, reward, lease_seconds,
+            max_attempts, deadline_at, priority, visibility, verifiers, quorum, spot_check_rate, verifier_reward, state,
+            escrow_account_id, escrow_open, idempotency_key, request_hash, created_at, updated_at, verification_mode, target_confidence,
+            spot_check_max_rate, gold_result)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', \(escrow), 1, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    }
+
+    /// The binds of `insertTaskSQL`; `escrow` nil when the statement names the account itself.
+    static func taskBinds(_ requester: OwnerID, _ spec: TaskSpec, escrow: SQLValue?, idempotencyKey: String?, requestHash: String?, now: Int64) -> [SQLValue] {
+        let v = spec.verification
+        return [requester.sqlValue, .text(spec.taskType), .text(spec.title), .text(spec.instructions), .text(spec.payloadJSON),
+                .text(spec.requiredCapabilities.canonical), .integer(spec.rewardMicroUSDT), spec.leaseSeconds.sqlValue,
+                spec.maxAttempts.sqlValue, spec.deadlineAtMillis.sqlValue, spec.priority.sqlValue, .text(spec.visibility.rawValue),
+                v.verifiers.sqlValue, v.quorum.sqlValue, .real(v.spotCheckRate), .integer(v.verifierRewardMicroUSDT)]
+            + (escrow.map { [$0] } ?? [])
+            + [idempotencyKey.sqlValue, requestHash.sqlValue, .integer(now), .integer(now), .text(v.mode.rawValue),
+               .real(v.targetConfidence), v.spotCheckMaxRate.sqlValue, spec.goldResultJSON.sqlValue]
+    }
+
+    static func availability(of spec: TaskSpec, task: TaskID) -> Event.TaskAvailable {
+        .init(task: task, taskType: spec.taskType, requiredCapabilities: spec.requiredCapabilities.canonical,
+              rewardMicroUSDT: spec.rewardMicroUSDT, humanOnly: false, excludedOwner: nil)
     }
 
     /// Cancels a task nobody holds and returns its escrow to the requester.

@@ -78,9 +78,15 @@ public final class Marketplace: Sendable {
             let value = try await body(tx, buffer)
             return (value, buffer.events)
         }
+        publish(events)
+        return value
+    }
+
+    /// Tells this server's listeners, and through the relay the other servers', about events a
+    /// committed operation produced.
+    func publish(_ events: [Event]) {
         hub.publish(events)
         relay?.send(events)
-        return value
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
