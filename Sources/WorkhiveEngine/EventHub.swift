@@ -11,11 +11,11 @@ public final class EventHub: Sendable {
         let continuation: AsyncStream<Event>.Continuation
     }
 
-    /// What ends a long poll for work: the task that came, and how often its wake was passed on
-    /// by claimers that could not take it.
+    /// What ends a long poll for work: the task that came, and the claimers that were woken for it
+    /// already and could not take it (it is not given to them again).
     public struct Wake: Sendable {
         public let task: Event.TaskAvailable
-        let passes: Int
+        let declined: [WorkerID]
     }
 
     private struct WorkSignal {
@@ -26,25 +26,30 @@ public final class EventHub: Sendable {
         var waiters: [Waiter] = []
         /// Wakes nobody was waiting for, oldest first: a claimer that looked before one came, and
         /// would take it, is sent back to look instead of waiting.
-        var owed: [(generation: UInt64, wake: Wake)] = []
+        var owed: [(generation: UInt64, at: ContinuousClock.Instant, wake: Wake)] = []
     }
 
     private struct Waiter {
         let id: Int
+        let worker: WorkerID?
         let continuation: CheckedContinuation<Wake?, Never>
         let matches: @Sendable (Event.TaskAvailable) -> Bool
+
+        func wants(_ wake: Wake) -> Bool { !(worker.map(wake.declined.contains) ?? false) && matches(wake.task) }
     }
 
     /// Each task that becomes available wakes one waiter that could take it. That waiter may still
     /// be unable to (panel rules, gold draws and locked rows are decided in SQL, not here); then it
     /// passes the wake on (see `pass`). Waking more waiters per task instead turns each new task
     /// into several empty claims.
-    static let wakesPerTask = 1
-    /// How often one task's wake is passed on, at most: each pass costs a claim that came back empty.
+    /// How many claimers one task's wake is passed on to, at most: each costs a claim that came
+    /// back empty.
     static let maxPasses = 8
-    /// Owed wakes kept per task type; the oldest go first (a claimer looks at the queue on every
-    /// call anyway, so an owed wake only saves it waiting for the next task or its timeout).
-    static let maxOwed = 64
+    /// Owed wakes kept per task type, and for how long. They are for claimers that looked at the
+    /// queue just before the task came, a matter of milliseconds; past these, such a claimer waits
+    /// for the next task or its timeout.
+    static let maxOwed = 16
+    static let owedFor = Duration.seconds(10)
 
     private struct State: ~Copyable {
         var nextID = 0
@@ -73,7 +78,7 @@ public final class EventHub: Sendable {
         var wake: [(CheckedContinuation<Wake?, Never>, Wake)] = []
         let subscribers = state.withLock { s -> [Subscriber] in
             for case .taskAvailable(let t) in events {
-                Self.deliver(Wake(task: t, passes: 0), to: &s.work[t.taskType, default: WorkSignal()], waking: &wake)
+                Self.deliver(Wake(task: t, declined: []), to: &s.work[t.taskType, default: WorkSignal()], waking: &wake)
             }
             return Array(s.subscribers.values)
         }
@@ -83,30 +88,27 @@ public final class EventHub: Sendable {
         }
     }
 
-    /// A claimer woken for `wake`'s task could not take it, and the task is still open: the next
-    /// waiter that could take it is woken, or, with none waiting, the next claimer that looked before.
-    public func pass(_ wake: Wake) {
-        guard wake.passes < Self.maxPasses else { return }
+    /// The claimer `worker`, woken for `wake`'s task, did not take it, and the task may still be
+    /// open: the next waiting claimer that could take it is woken, or, with none waiting, the next
+    /// one that looked before; never `worker` again, nor a claimer that declined it before.
+    public func pass(_ wake: Wake, declinedBy worker: WorkerID?) {
+        guard wake.declined.count < Self.maxPasses else { return }
+        let passed = Wake(task: wake.task, declined: wake.declined + (worker.map { [$0] } ?? []))
         var woken: [(CheckedContinuation<Wake?, Never>, Wake)] = []
-        state.withLock { s in
-            Self.deliver(Wake(task: wake.task, passes: wake.passes + 1), to: &s.work[wake.task.taskType, default: WorkSignal()], waking: &woken)
-        }
+        state.withLock { s in Self.deliver(passed, to: &s.work[wake.task.taskType, default: WorkSignal()], waking: &woken) }
         for (c, w) in woken { c.resume(returning: w) }
     }
 
     private static func deliver(_ wake: Wake, to signal: inout WorkSignal, waking: inout [(CheckedContinuation<Wake?, Never>, Wake)]) {
         signal.generation &+= 1
-        var woken = 0
-        signal.waiters.removeAll { waiter in
-            guard woken < wakesPerTask, waiter.matches(wake.task) else { return false }
-            woken += 1
-            waking.append((waiter.continuation, wake))
-            return true
+        if let i = signal.waiters.firstIndex(where: { $0.wants(wake) }) {
+            waking.append((signal.waiters.remove(at: i).continuation, wake))
+            return
         }
-        if woken == 0 {
-            signal.owed.append((signal.generation, wake))
-            if signal.owed.count > maxOwed { signal.owed.removeFirst(signal.owed.count - maxOwed) }
-        }
+        let now = ContinuousClock.now
+        signal.owed.removeAll { now - $0.at > owedFor }
+        signal.owed.append((signal.generation, now, wake))
+        if signal.owed.count > maxOwed { signal.owed.removeFirst(signal.owed.count - maxOwed) }
     }
 
     /// A stream of the events `filter` accepts; it ends when the consumer stops iterating.
@@ -138,7 +140,8 @@ public final class EventHub: Sendable {
     /// else when one comes. Returns nil after `timeoutSeconds`, or when cancelled. A caller that
     /// gets a wake and then cannot claim that task must `pass` it on if the task is still open.
     @discardableResult
-    public func waitForWork(_ taskType: String, since generation: UInt64, timeoutSeconds: Double,
+    /// `worker` is who waits, so that a wake it passed on does not come back to it.
+    public func waitForWork(_ taskType: String, since generation: UInt64, timeoutSeconds: Double, worker: WorkerID? = nil,
                             matching: @escaping @Sendable (Event.TaskAvailable) -> Bool = { _ in true }) async -> Wake? {
         let id = state.withLock { s in
             s.nextID += 1
@@ -149,10 +152,11 @@ public final class EventHub: Sendable {
             await withCheckedContinuation { (c: CheckedContinuation<Wake?, Never>) in
                 let now = state.withLock { s -> (Bool, Wake?) in
                     if Task.isCancelled { return (true, nil) }
-                    if let i = s.work[taskType]?.owed.firstIndex(where: { $0.generation > generation && matching($0.wake.task) }) {
+                    let waiter = Waiter(id: id, worker: worker, continuation: c, matches: matching)
+                    if let i = s.work[taskType]?.owed.firstIndex(where: { $0.generation > generation && waiter.wants($0.wake) }) {
                         return (true, s.work[taskType]!.owed.remove(at: i).wake)
                     }
-                    s.work[taskType, default: WorkSignal()].waiters.append(Waiter(id: id, continuation: c, matches: matching))
+                    s.work[taskType, default: WorkSignal()].waiters.append(waiter)
                     return (false, nil)
                 }
                 if now.0 { return c.resume(returning: now.1) }
@@ -200,7 +204,8 @@ public final class EventHub: Sendable {
             }
         }
 
-        /// Its ring slot stays until reused; forgetting a task early only costs one database check.
+        /// Its ring slot stays until reused, so a task noted again may sit in the ring twice and be
+        /// forgotten when the older slot is reused: that only costs a database check.
         mutating func remove(_ task: TaskID) { members.remove(task) }
 
         func contains(_ task: TaskID) -> Bool { members.contains(task) }

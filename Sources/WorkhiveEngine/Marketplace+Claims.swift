@@ -131,14 +131,19 @@ extension Marketplace {
             do {
                 claim = try await attemptClaim(principal, taskType: taskType, capabilities: capabilities)
             } catch {
-                if let wake { hub.pass(wake) }
+                if let wake { hub.pass(wake, declinedBy: worker) }
                 throw error
             }
-            // Woken for a task and did not get it: if it is still open, somebody else could take it
-            // (this worker may not: panel rules, a gold draw), and the next waiter is told.
             if let unused = wake, claim?.task.id != unused.task.task {
                 wake = nil
-                try await passOn(unused)
+                if claim != nil {
+                    // Busy with another task now; the next claimer finds out whether this one is left.
+                    hub.pass(unused, declinedBy: worker)
+                } else {
+                    // Woken for a task and did not get it: if it is still open, somebody else may
+                    // take it (this worker may not: panel rules, a gold draw), and is told.
+                    try await passOn(unused, declinedBy: worker)
+                }
             }
             if let claim { return claim }
             let left = deadline - ContinuousClock.now
@@ -151,22 +156,25 @@ extension Marketplace {
             }
             guard left > .zero, !Task.isCancelled else { return nil }
             let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
-            wake = await hub.waitForWork(taskType, since: generation, timeoutSeconds: seconds, matching: matching)
+            wake = await hub.waitForWork(taskType, since: generation, timeoutSeconds: seconds, worker: worker, matching: matching)
             if Task.isCancelled {
-                if let wake { hub.pass(wake) }
+                if let wake { hub.pass(wake, declinedBy: worker) }
                 return nil
             }
         }
     }
 
-    /// Passes a wake this claimer could not use to the next waiter, unless its task was taken.
-    private func passOn(_ wake: EventHub.Wake) async throws {
+    /// Passes a wake this claimer could not use to the next waiter, unless its task was taken or
+    /// can no longer be.
+    private func passOn(_ wake: EventHub.Wake, declinedBy worker: WorkerID) async throws {
         // Most often another claimer here took it; only a claim elsewhere needs the database to tell.
         if hub.wasClaimedHere(wake.task.task) { return }
+        let now = self.now()
         let open = try await database.readStatement {
-            try await $0.queryOne("SELECT 1 FROM tasks WHERE id = ? AND state = 'open'", wake.task.task)
+            try await $0.queryOne("SELECT 1 FROM tasks WHERE id = ? AND state = 'open' AND (deadline_at IS NULL OR deadline_at > ?)",
+                                  wake.task.task, now)
         }
-        if open != nil { hub.pass(wake) }
+        if open != nil { hub.pass(wake, declinedBy: worker) }
     }
 
     /// Extends a lease by the task's lease time from now.

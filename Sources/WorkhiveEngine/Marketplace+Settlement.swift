@@ -116,8 +116,6 @@ extension Marketplace {
         let task: TaskID
     }
 
-    /// Posts what the payouts need from the escrow hold and pays them; voids the rest of the hold if
-    /// the task is final and nothing can draw on it any more. One INSERT and one UPDATE in all.
     /// Whether the rest of a task's hold is released now (`task` as `settleSQL` reads it): its escrow
     /// is still open, the task is final, no slot of another submission can still draw on it, and no
     /// appeal window keeps it (an approved task has none).
@@ -125,6 +123,8 @@ extension Marketplace {
         task.bool(12) && state.isFinal && !task.bool(16) && (state == .approved || !task.bool(20))
     }
 
+    /// Posts what the payouts need from the escrow hold and pays them; voids the rest of the hold if
+    /// the task is final and nothing can draw on it any more, in one ledger batch.
     /// `escrowMarkedClosed`: the task's row already says its escrow is closed, if it closes.
     private func drawFromEscrow(_ task: SQLRow, payouts: [Payout], state: TaskState, slotsPossible: Bool = true,
                                 escrowMarkedClosed: Bool = false, _ tx: any SQLExecutor, now: Int64) async throws {

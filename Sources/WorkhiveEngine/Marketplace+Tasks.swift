@@ -87,33 +87,39 @@ extension Marketplace {
     }
 
     /// PostgreSQL posts a task in one statement that commits by itself, with no BEGIN and COMMIT
-    /// around it: the escrow account (created holding the hold), the task, the hold's pending
-    /// transfer, and the requester's funds. It writes what `LedgerBatch.pending` and `apply` would
-    /// write; an overdraft breaks the funds' CHECK constraint, which aborts all of it. The funds row
-    /// is locked only while the statement runs: every settlement of the requester's tasks takes it too.
+    /// around it: the requester's funds, the escrow account (created holding the hold), the task and
+    /// the hold's pending transfer. It writes what `LedgerBatch.pending` and `apply` would write. An
+    /// overdraft breaks the funds' CHECK constraint, which aborts all of it; the escrow account is
+    /// made from the funds row the statement updated, so without that row nothing is written either
+    /// (the task's CHECK wants an escrow account). The funds row is locked only while the statement
+    /// runs: every settlement of the requester's tasks takes it too.
     private func postInOneStatement(_ requester: OwnerID, _ spec: TaskSpec, hold: Int64, funds: AccountID, idempotencyKey: String?,
                                     requestHash: String?, now: Int64) async throws -> TaskView {
         let (task, existing) = try await database.autocommit { tx -> (TaskID, SQLRow?) in
             if let existing = try await self.existingTask(requester, idempotencyKey: idempotencyKey, requestHash: requestHash, tx) {
                 return (existing.id(0), existing)
             }
-            do {
-                let row = try await tx.queryOne("""
-                    WITH escrow AS (INSERT INTO accounts (kind, owner_id, created_at, credits_pending) VALUES ('escrow', ?, ?, ?) RETURNING id),
-                    task AS (\(Self.insertTaskSQL(escrow: "(SELECT id FROM escrow)")) RETURNING id, escrow_account_id),
-                    hold AS (INSERT INTO transfers (kind, debit_account_id, credit_account_id, amount, reason, task_id, created_at)
-                             SELECT ?, ?, escrow_account_id, ?, ?, id, ? FROM task)
-                    UPDATE accounts SET debits_pending = debits_pending + ? WHERE id = ?
-                    RETURNING (SELECT id FROM task)
-                    """, [requester.sqlValue, .integer(now), .integer(hold)]
-                        + Self.taskBinds(requester, spec, escrow: nil, idempotencyKey: idempotencyKey, requestHash: requestHash, now: now)
-                        + [.text(TransferKind.pending.rawValue), funds.sqlValue, .integer(hold), .text(TransferReason.escrowHold.rawValue), .integer(now),
-                           .integer(hold), funds.sqlValue])
-                // The funds account is the owner's for good, so the UPDATE always finds it.
-                guard let row else { throw WorkhiveError.notFound("funds account \(funds)") }
-                return (row.id(0), nil)
-            } catch let error as SQLError where error.sqlState == "23514" {
-                throw try await self.shortOfFunds(funds, hold: hold, tx) ?? error
+            // A refusal is read again after it: another operation may have freed funds meanwhile.
+            var refusals = 0
+            while true {
+                do {
+                    let row = try await tx.queryOne("""
+                        WITH funds AS (UPDATE accounts SET debits_pending = debits_pending + ? WHERE id = ? RETURNING id),
+                        escrow AS (INSERT INTO accounts (kind, owner_id, created_at, credits_pending) SELECT 'escrow', ?, ?, ? FROM funds RETURNING id),
+                        task AS (\(Self.insertTaskSQL(escrow: "(SELECT id FROM escrow)")) RETURNING id, escrow_account_id),
+                        hold AS (INSERT INTO transfers (kind, debit_account_id, credit_account_id, amount, reason, task_id, created_at)
+                                 SELECT ?, ?, escrow_account_id, ?, ?, id, ? FROM task)
+                        SELECT id FROM task
+                        """, [.integer(hold), funds.sqlValue, requester.sqlValue, .integer(now), .integer(hold)]
+                            + Self.taskBinds(requester, spec, escrow: nil, idempotencyKey: idempotencyKey, requestHash: requestHash, now: now)
+                            + [.text(TransferKind.pending.rawValue), funds.sqlValue, .integer(hold), .text(TransferReason.escrowHold.rawValue),
+                               .integer(now)])!
+                    return (row.id(0), nil)
+                } catch let error as SQLError where error.sqlState == "23514" && error.constraint?.hasPrefix("accounts") == true {
+                    if let short = try await self.shortOfFunds(funds, hold: hold, tx) { throw short }
+                    refusals += 1
+                    if refusals == 3 { throw error }
+                }
             }
         }
         if existing == nil { publish([.taskAvailable(Self.availability(of: spec, task: task))]) }

@@ -294,7 +294,7 @@ extension SQLError {
             let state = server.fields[.sqlState]
             let detail = server.fields[.detail].map { " (\($0))" } ?? ""
             self.init(message: "postgres: \(server.fields[.message] ?? "error")\(detail)", isConstraintViolation: state?.hasPrefix("23") ?? false,
-                      sqlState: state)
+                      sqlState: state, constraint: server.fields[.constraintName])
         } else if let error = error as? SQLError {
             self = error
         } else {
@@ -306,7 +306,8 @@ extension SQLError {
         let state = error.serverInfo?[.sqlState]
         let message = error.serverInfo?[.message] ?? "\(error.code)"
         let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
-        self.init(message: "postgres: \(message)\(detail)", isConstraintViolation: state?.hasPrefix("23") ?? false, sqlState: state)
+        self.init(message: "postgres: \(message)\(detail)", isConstraintViolation: state?.hasPrefix("23") ?? false, sqlState: state,
+                  constraint: error.serverInfo?[.constraintName])
     }
 }
 

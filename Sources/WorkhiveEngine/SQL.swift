@@ -139,10 +139,13 @@ public struct SQLError: Error, CustomStringConvertible, Sendable {
     public var isConstraintViolation: Bool
     /// PostgreSQL's SQLSTATE code, when the server sent one.
     public var sqlState: String?
+    /// The constraint a violation broke, when PostgreSQL named it.
+    public var constraint: String?
     public var description: String { message }
-    public init(message: String, isConstraintViolation: Bool, sqlState: String? = nil) {
+    public init(message: String, isConstraintViolation: Bool, sqlState: String? = nil, constraint: String? = nil) {
         self.message = message
         self.isConstraintViolation = isConstraintViolation
         self.sqlState = sqlState
+        self.constraint = constraint
     }
 }

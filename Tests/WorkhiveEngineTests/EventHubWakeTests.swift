@@ -14,10 +14,11 @@ import WorkhiveCore
     }
 
     /// What ended a `waitForWork` with a timeout of `timeout`, and after how many seconds.
-    static func timedWait(_ hub: EventHub, since generation: UInt64, timeout: Double = 5,
+    static func timedWait(_ hub: EventHub, since generation: UInt64, timeout: Double = 5, worker: Int64? = nil,
                           matching: @escaping @Sendable (Event.TaskAvailable) -> Bool = { _ in true }) async -> (wake: EventHub.Wake?, seconds: Double) {
         let start = ContinuousClock.now
-        let wake = await hub.waitForWork("t", since: generation, timeoutSeconds: timeout, matching: matching)
+        let wake = await hub.waitForWork("t", since: generation, timeoutSeconds: timeout, worker: worker.map(WorkerID.init(rawValue:)),
+                                         matching: matching)
         let elapsed = ContinuousClock.now - start
         return (wake, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
@@ -76,41 +77,66 @@ import WorkhiveCore
     @Test func aWakePassedOnReachesTheNextWaiterThatCouldTakeIt() async throws {
         let hub = EventHub()
         let looked = hub.workGeneration("t")
-        async let first = Self.timedWait(hub, since: looked)
+        async let first = Self.timedWait(hub, since: looked, worker: 1)
         try await Self.waiting(hub, 1)
-        async let agentOnly = Self.timedWait(hub, since: looked, timeout: 0.5) { !$0.humanOnly }
+        let agentOnly = Task { await Self.timedWait(hub, since: looked, timeout: 30, worker: 2) { !$0.humanOnly }.wake }
         try await Self.waiting(hub, 2)
-        async let second = Self.timedWait(hub, since: looked)
+        async let third = Self.timedWait(hub, since: looked, worker: 3)
         try await Self.waiting(hub, 3)
         hub.publish(Self.available(1, humanOnly: true))
         let wake = try #require(await first.wake)
-        hub.pass(wake)
+        hub.pass(wake, declinedBy: WorkerID(1))
         // The waiter that could not take the task is skipped; the next one that could gets it.
-        #expect(await second.wake?.task.task == TaskID(1))
-        #expect(await agentOnly.wake == nil)
+        #expect(await third.wake?.task.task == TaskID(1))
+        #expect(hub.waitingClaimers("t") == 1)
+        agentOnly.cancel()
+        #expect(await agentOnly.value == nil)
     }
 
-    @Test func aWakePassedOnWithNobodyWaitingSendsBackAClaimerThatLookedBefore() async throws {
+    @Test func aWakePassedOnWithNobodyWaitingSendsBackAClaimerThatLookedBeforeButNotThePasser() async throws {
         let hub = EventHub()
         let looked = hub.workGeneration("t")
-        async let first = Self.timedWait(hub, since: looked)
+        async let first = Self.timedWait(hub, since: looked, worker: 1)
         try await Self.waiting(hub, 1)
         hub.publish(Self.available(1))
-        hub.pass(try #require(await first.wake))
-        let (wake, seconds) = await Self.timedWait(hub, since: looked)
+        hub.pass(try #require(await first.wake), declinedBy: WorkerID(1))
+        // The claimer that passed it looked before it came too, but does not get it back...
+        #expect(await Self.timedWait(hub, since: looked, timeout: 0.3, worker: 1).wake == nil)
+        // ...another one does.
+        let (wake, seconds) = await Self.timedWait(hub, since: looked, worker: 2)
         #expect(seconds < 1 && wake?.task.task == TaskID(1))
     }
 
-    @Test func aWakeIsPassedOnABoundedNumberOfTimes() async throws {
+    @Test func aWakeIsNotPassedBackToAWaiterThatDeclinedIt() async throws {
+        let hub = EventHub()
+        let looked = hub.workGeneration("t")
+        async let first = Self.timedWait(hub, since: looked, worker: 1)
+        try await Self.waiting(hub, 1)
+        async let second = Self.timedWait(hub, since: looked, worker: 2)
+        try await Self.waiting(hub, 2)
+        hub.publish(Self.available(1))
+        hub.pass(try #require(await first.wake), declinedBy: WorkerID(1))
+        let passed = try #require(await second.wake)
+        // Worker 1 waits again; the wake it declined passes it by and is owed to a newcomer instead.
+        let again = Task { await Self.timedWait(hub, since: looked, timeout: 30, worker: 1).wake }
+        try await Self.waiting(hub, 1)
+        hub.pass(passed, declinedBy: WorkerID(2))
+        #expect(hub.waitingClaimers("t") == 1)
+        #expect(await Self.timedWait(hub, since: looked, worker: 3).wake?.task.task == TaskID(1))
+        again.cancel()
+        #expect(await again.value == nil)
+    }
+
+    @Test func aWakeIsPassedOnToABoundedNumberOfClaimers() async throws {
         let hub = EventHub()
         hub.publish(Self.available(1))
-        var wake = try #require(await Self.timedWait(hub, since: 0).wake)
-        for _ in 0..<EventHub.maxPasses {
-            hub.pass(wake)
-            wake = try #require(await Self.timedWait(hub, since: 0).wake)
+        var wake = try #require(await Self.timedWait(hub, since: 0, worker: 0).wake)
+        for worker in 0..<Int64(EventHub.maxPasses) {
+            hub.pass(wake, declinedBy: WorkerID(worker))
+            wake = try #require(await Self.timedWait(hub, since: 0, worker: worker + 1).wake)
         }
-        hub.pass(wake)  // one pass too many: nobody is told
-        #expect(await Self.timedWait(hub, since: 0, timeout: 0.3).wake == nil)
+        hub.pass(wake, declinedBy: WorkerID(Int64(EventHub.maxPasses)))  // one too many: nobody is told
+        #expect(await Self.timedWait(hub, since: 0, timeout: 0.3, worker: 99).wake == nil)
     }
 
     @Test func otherTaskTypesDoNotEndTheWait() async {

@@ -312,7 +312,7 @@ import WorkhiveCore
 
         // v1, on the panel, waits first (and so is woken first); v4 waits behind it.
         let market = h.market
-        let onPanel = Task { try await market.claim(v[0], taskType: TaskType.verify, waitSeconds: 3) }
+        let onPanel = Task { try await market.claim(v[0], taskType: TaskType.verify, waitSeconds: 20) }
         for _ in 0..<5000 where market.hub.waitingClaimers(TaskType.verify) < 1 { try await Task.sleep(for: .milliseconds(1)) }
         let start = ContinuousClock.now
         let next = Task { try await market.claim(v[3], taskType: TaskType.verify, waitSeconds: 20) }
@@ -323,6 +323,8 @@ import WorkhiveCore
         let taken = try #require(try await next.value)
         #expect(taken.task.id == third.task.id)
         #expect(ContinuousClock.now - start < .seconds(10))
+        // v1 was woken first and passed the slot on; it waits again until cancelled.
+        onPanel.cancel()
         #expect(try await onPanel.value == nil)
         try await h.assertLedger()
     }
