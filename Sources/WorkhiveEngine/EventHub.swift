@@ -38,10 +38,11 @@ public final class EventHub: Sendable {
         func wants(_ wake: Wake) -> Bool { !(worker.map(wake.declined.contains) ?? false) && matches(wake.task) }
     }
 
-    /// Each task that becomes available wakes one waiter that could take it. That waiter may still
-    /// be unable to (panel rules, gold draws and locked rows are decided in SQL, not here); then it
-    /// passes the wake on (see `pass`). Waking more waiters per task instead turns each new task
-    /// into several empty claims.
+    // Each task that becomes available wakes one waiter that could take it. That waiter may still
+    // be unable to (panel rules, gold draws and locked rows are decided in SQL, not here); then it
+    // passes the wake on (see `pass`). Waking more waiters per task instead turns each new task
+    // into several empty claims.
+
     /// How many claimers one task's wake is passed on to, at most: each costs a claim that came
     /// back empty.
     static let maxPasses = 8
@@ -139,8 +140,8 @@ public final class EventHub: Sendable {
     /// after `generation`: at once if one came while the caller was not yet waiting and woke nobody,
     /// else when one comes. Returns nil after `timeoutSeconds`, or when cancelled. A caller that
     /// gets a wake and then cannot claim that task must `pass` it on if the task is still open.
-    @discardableResult
     /// `worker` is who waits, so that a wake it passed on does not come back to it.
+    @discardableResult
     public func waitForWork(_ taskType: String, since generation: UInt64, timeoutSeconds: Double, worker: WorkerID? = nil,
                             matching: @escaping @Sendable (Event.TaskAvailable) -> Bool = { _ in true }) async -> Wake? {
         let id = state.withLock { s in

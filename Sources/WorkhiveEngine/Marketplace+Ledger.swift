@@ -21,8 +21,8 @@ extension Marketplace {
         let insert = "INSERT INTO transfers (kind, debit_account_id, credit_account_id, amount, reason, task_id, pending_id, payout_id, created_at) VALUES "
             + Self.placeholders(rows: batch.transfers.count, columns: 9)
         // SQLite has no INSERT inside WITH; in process, a second statement costs it little.
-        let together = tx.dialect == .postgres
-        if !together {
+        let postgres = tx.dialect == .postgres
+        if !postgres {
             try await tx.execute(insert, binds)
             binds.removeAll(keepingCapacity: true)
         }
@@ -37,16 +37,15 @@ extension Marketplace {
         // On PostgreSQL the rows are locked in id order first. The UPDATE alone locks them in the
         // order its plan meets them, which differs between plans: two settlements sharing a
         // requester and a platform-fee shard then wait for each other, a deadlock every time.
-        let lockFirst = tx.dialect == .postgres
         let changed = try await tx.execute("""
-            WITH \(together ? "inserted AS (\(insert)), " : "")d(id, dpe, dpo, cpe, cpo) AS (VALUES \(Self.placeholders(rows: batch.touched.count, columns: 5)))\(lockFirst
+            WITH \(postgres ? "inserted AS (\(insert)), " : "")d(id, dpe, dpo, cpe, cpo) AS (VALUES \(Self.placeholders(rows: batch.touched.count, columns: 5)))\(postgres
                 ? ", locked AS MATERIALIZED (SELECT id FROM accounts WHERE id IN (\(list)) ORDER BY id FOR NO KEY UPDATE)" : "")
             UPDATE accounts SET debits_pending = accounts.debits_pending + d.dpe, debits_posted = accounts.debits_posted + d.dpo,
                 credits_pending = accounts.credits_pending + d.cpe, credits_posted = accounts.credits_posted + d.cpo
-            FROM d\(lockFirst ? " JOIN locked ON locked.id = d.id" : "")
+            FROM d\(postgres ? " JOIN locked ON locked.id = d.id" : "")
             WHERE accounts.id = d.id AND accounts.id IN (\(list))
               AND (accounts.kind = 'deposits' OR accounts.debits_posted + d.dpo + accounts.debits_pending + d.dpe <= accounts.credits_posted + d.cpo)
-            """, binds + (lockFirst ? ids : []) + ids)
+            """, binds + (postgres ? ids : []) + ids)
         if changed != batch.touched.count {
             for account in batch.touched {
                 let t = try await totals(of: account, tx) + batch.deltas[account]!
