@@ -60,7 +60,7 @@ public final class EventHub: Sendable {
 
     private let state = Mutex(State())
     /// Tasks claimed through this server lately (see `wasClaimedHere`).
-    private let claimed = Mutex(RecentTasks())
+    private let claimed = Mutex(RecentSet<TaskID>(capacity: 4096))
     private let stops = Atomic<UInt64>(0)
 
     /// Bumped whenever a worker is suspended, paused or removed through this server, so that long
@@ -186,31 +186,6 @@ public final class EventHub: Sendable {
     /// Whether `task` was claimed through this server lately: then a claimer whose wake it was need
     /// not ask the database whether somebody else could still take it.
     func wasClaimedHere(_ task: TaskID) -> Bool { claimed.withLock { $0.contains(task) } }
-
-    /// The last `capacity` tasks noted, in a ring.
-    private struct RecentTasks: ~Copyable {
-        static let capacity = 4096
-        var ring: [TaskID] = []
-        var next = 0
-        var members: Set<TaskID> = []
-
-        mutating func insert(_ task: TaskID) {
-            guard members.insert(task).inserted else { return }
-            if ring.count < Self.capacity {
-                ring.append(task)
-            } else {
-                members.remove(ring[next])
-                ring[next] = task
-                next = (next + 1) % Self.capacity
-            }
-        }
-
-        /// Its ring slot stays until reused, so a task noted again may sit in the ring twice and be
-        /// forgotten when the older slot is reused: that only costs a database check.
-        mutating func remove(_ task: TaskID) { members.remove(task) }
-
-        func contains(_ task: TaskID) -> Bool { members.contains(task) }
-    }
 
     /// Ends one wait without work (its timeout, or its task's cancellation).
     private func wake(_ taskType: String, _ id: Int) {

@@ -25,12 +25,17 @@ extension Marketplace {
         for proof in proofs where !BlobStore.isDigest(proof) {
             throw WorkhiveError.invalid("proof '\(proof.prefix(80))' is not the SHA-256 of an uploaded blob (64 lower-case hex characters)")
         }
-        let resultJSON = StoredJSON.encode(result)
-        guard resultJSON.utf8.count <= TaskSpec.maxPayloadBytes else {
+        let pending = PendingSubmission(worker: worker, owner: owner, claim: claim, result: result, proofs: proofs)
+        guard pending.resultJSON.utf8.count <= TaskSpec.maxPayloadBytes else {
             throw WorkhiveError.invalid("result must be at most \(TaskSpec.maxPayloadBytes) bytes of JSON")
         }
-        let proofsJSON = StoredJSON.encodeStrings(proofs)
-        let requestHash = sha256Hex(resultJSON + "\u{0}" + proofsJSON)
+        // A claim this server leased on a task approved at once goes in a batch; anything the batch
+        // does not take comes back here.
+        if approvedOnSubmit.withLock({ $0.remove(claim) }),
+           let written = try await approvedSubmissions.submit(pending, write: { await self.writeApprovedSubmissions($0) }) {
+            return written
+        }
+        let (resultJSON, proofsJSON, requestHash) = (pending.resultJSON, pending.proofsJSON, pending.requestHash)
         let now = self.now()
         let draw = random.nextUnit()
         return try await transact { tx, events -> SubmissionView in

@@ -43,6 +43,10 @@ public final class Marketplace: Sendable {
     /// Tells this server's events apart from other servers' on a shared database.
     /// Sends this server's events to the other servers on the same database (PostgreSQL only).
     let relay: EventRelay?
+    /// Submissions of tasks approved at once go in batches (Marketplace+SubmitBatch.swift).
+    let approvedSubmissions = Combiner<PendingSubmission, SubmissionView?>(maxBatch: 32)
+    /// Claims taken through this server on tasks approved at once: their submissions try the batch.
+    let approvedOnSubmit = Mutex(RecentSet<ClaimID>(capacity: 4096))
 
     public static func open(
         database: any SQLDatabase, configuration: MarketplaceConfiguration,

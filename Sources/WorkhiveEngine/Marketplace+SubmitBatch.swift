@@ -1,0 +1,128 @@
+import WorkhiveCore
+
+/// A submission as stored: its result and proofs encoded, and the hash that tells a retry from a
+/// different submission of the same claim. Batched submissions wait in a `Combiner` as this.
+struct PendingSubmission: Sendable {
+    let worker: WorkerID
+    let owner: OwnerID
+    let claim: ClaimID
+    let result: JSONValue
+    let resultJSON: String
+    let proofs: [String]
+    let proofsJSON: String
+    let requestHash: String
+
+    init(worker: WorkerID, owner: OwnerID, claim: ClaimID, result: JSONValue, proofs: [String]) {
+        self.worker = worker
+        self.owner = owner
+        self.claim = claim
+        self.result = result
+        self.resultJSON = StoredJSON.encode(result)
+        self.proofs = proofs
+        self.proofsJSON = StoredJSON.encodeStrings(proofs)
+        self.requestHash = sha256Hex(resultJSON + "\u{0}" + proofsJSON)
+    }
+}
+
+extension Marketplace {
+    /// Submissions of tasks approved at once (no verifiers, no gold answer, not part of a
+    /// delegation) are written in batches: one transaction, and a handful of statements for the
+    /// whole batch, where one submission alone takes seven. Each output is the submission as
+    /// written, or nil for one this path does not take (another kind of task, a claim not held, a
+    /// submission already made, a proof not uploaded): that one goes through `submit`'s full path,
+    /// which explains any refusal. A batch that fails writes nothing, and all its submissions go the
+    /// full path.
+    func writeApprovedSubmissions(_ items: [PendingSubmission]) async -> [Result<SubmissionView?, any Error>] {
+        do {
+            let now = self.now()
+            return try await transact { tx, events in
+                try await self.writeApprovedSubmissions(items, tx, events, now: now)
+            }.map { .success($0) }
+        } catch {
+            return items.map { _ in .success(nil) }
+        }
+    }
+
+    private func writeApprovedSubmissions(_ items: [PendingSubmission], _ tx: any SQLExecutor, _ events: EventBuffer,
+                                          now: Int64) async throws -> [SubmissionView?] {
+        // Items whose proofs are all uploaded; the first of each claim (a retry in the same batch
+        // goes the full path, which finds the submission this one writes).
+        let digests = Set(items.flatMap(\.proofs))
+        let uploaded = digests.isEmpty ? [] : Set(try await tx.query(
+            "SELECT sha256 FROM blobs WHERE sha256 IN (\(Self.marks(digests.count)))", digests.sorted().map(SQLValue.text)).map { $0.text(0) })
+        var byClaim: [ClaimID: Int] = [:]
+        for (i, item) in items.enumerated() where byClaim[item.claim] == nil && item.proofs.allSatisfy(uploaded.contains) {
+            byClaim[item.claim] = i
+        }
+        guard !byClaim.isEmpty else { return items.map { _ in nil } }
+        let claims = byClaim.keys.sorted()
+
+        // Such a task goes straight from claimed to approved, and its escrow closes: it has no
+        // verification slots (none are ever opened with no verifiers) and nothing delegated to draw
+        // on it. The claims are named besides the pairs so that the claim index is used.
+        let approved = try await tx.query("""
+            UPDATE tasks SET state = 'approved', appeal_until = NULL, escrow_open = 0, updated_at = ?
+            WHERE claim_id IN (\(Self.marks(claims.count))) AND (claim_id, worker_id) IN (VALUES \(Self.placeholders(rows: claims.count, columns: 2)))
+              AND state = 'claimed' AND lease_expires_at > ? AND task_type <> 'verify' AND verifiers = 0 AND delegation_id IS NULL
+              AND gold_result IS NULL AND escrow_open = 1 AND NOT EXISTS (SELECT 1 FROM delegations d WHERE d.parent_task_id = tasks.id)
+            RETURNING id, claim_id, requester_id, reward, delegated_reward, escrow_account_id, attempts, quorum
+            """, [.integer(now)] + claims.map(\.sqlValue) + claims.flatMap { [$0.sqlValue, items[byClaim[$0]!].worker.sqlValue] } + [.integer(now)])
+        guard !approved.isEmpty else { return items.map { _ in nil } }
+        let tasks = approved.map { $0.id(0) as TaskID }
+
+        // Each task's escrow hold (its latest pending transfer) and what is left of it.
+        let holds = Dictionary(uniqueKeysWithValues: try await tx.query("""
+            SELECT t.id, h.id, h.debit_account_id, a.credits_pending FROM tasks t
+            JOIN transfers h ON h.id = (SELECT MAX(x.id) FROM transfers x WHERE x.credit_account_id = t.escrow_account_id AND x.kind = 'pending')
+            JOIN accounts a ON a.id = t.escrow_account_id
+            WHERE t.id IN (\(Self.marks(tasks.count)))
+            """, tasks.map(\.sqlValue)).map { ($0.id(0) as TaskID, $0) })
+
+        var binds: [SQLValue] = []
+        for task in approved {
+            let item = items[byClaim[task.id(1)]!]
+            binds += [task.values[0], task.values[1], item.worker.sqlValue, item.owner.sqlValue, task.values[6], .text(item.resultJSON),
+                      .text(item.proofsJSON), .text(Outcome.approved.rawValue), 0, task.values[7], .text(item.requestHash), .integer(now), .integer(now)]
+        }
+        let submissions = try await tx.insert("""
+            INSERT INTO submissions (task_id, claim_id, worker_id, worker_owner_id, attempt, result, proofs, state, verifiers, quorum,
+                request_hash, created_at, decided_at)
+            VALUES \(Self.placeholders(rows: approved.count, columns: 13))
+            """, binds, rows: approved.count).map { SubmissionID(rawValue: $0) }
+        let proofRows = zip(approved, submissions).flatMap { task, submission in
+            Set(items[byClaim[task.id(1)]!].proofs).sorted().map { [SQLValue.text($0), submission.sqlValue] }
+        }
+        if !proofRows.isEmpty {
+            try await tx.execute("INSERT INTO submission_proofs (sha256, submission_id) VALUES \(Self.placeholders(rows: proofRows.count, columns: 2))",
+                                 proofRows.flatMap { $0 })
+        }
+
+        // Paid as `settle` pays an approval: the reward (less what was set aside for sub-tasks) to
+        // the worker, the fee to a platform shard, both drawn from the hold, the rest released.
+        var batch = LedgerBatch()
+        var outputs = [SubmissionView?](repeating: nil, count: items.count)
+        for (task, submission) in zip(approved, submissions) {
+            let taskID: TaskID = task.id(0), index = byClaim[task.id(1)]!, item = items[index]
+            guard let hold = holds[taskID] else { throw WorkhiveError.notFound("escrow hold of task \(taskID)") }
+            let worker = try await workerFacts(item.worker, tx)
+            let reward = task.int(3) - task.int(4), fee = configuration.fees.platformFee(reward: task.int(3))
+            let escrow: AccountID = task.id(5), funds: AccountID = hold.id(2), pending: TransferID = hold.id(1)
+            batch.post(pending: pending, from: funds, to: escrow, reward + fee, task: taskID)
+            batch.posted(from: escrow, to: worker.earnings, reward, .reward, task: taskID)
+            batch.posted(from: escrow, to: system.platformFee(for: taskID), fee, .platformFee, task: taskID)
+            batch.void(pending: pending, from: funds, to: escrow, hold.int(3) - reward - fee, task: taskID)
+            events.append(.ledgerCredited(account: worker.earnings, owner: worker.owner, worker: item.worker, amountMicroUSDT: reward,
+                                          reason: .reward, task: taskID))
+            events.append(.submissionVerdict(submission: submission, task: taskID, worker: item.worker, requester: task.id(2), outcome: .approved))
+            outputs[index] = SubmissionView(id: submission, taskId: taskID, workerId: item.worker, attempt: Int(task.int(6)),
+                                            state: Outcome.approved.rawValue, approvals: 0, rejections: 0, result: item.result,
+                                            proofs: item.proofs, createdAtMillis: now, decidedAtMillis: now)
+        }
+        try await apply(batch, tx, now: now)
+        try await queueAutomaticPayouts(for: approved.map { items[byClaim[$0.id(1)]!].worker }, tx, now: now)
+        return outputs
+    }
+
+    /// `count` comma-separated placeholders.
+    static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+}
