@@ -39,9 +39,14 @@ extension Marketplace {
                 try await self.writeApprovedSubmissions(items, tx, events, now: now)
             }.map { .success($0) }
         } catch {
+            if !(error is DelegatedMeanwhile) {
+                logger.warning("a batch of submissions failed; they go one by one", metadata: ["error": "\(String(reflecting: error))"])
+            }
             return items.map { _ in .success(nil) }
         }
     }
+
+    private struct DelegatedMeanwhile: Error {}
 
     private func writeApprovedSubmissions(_ items: [PendingSubmission], _ tx: any SQLExecutor, _ events: EventBuffer,
                                           now: Int64) async throws -> [SubmissionView?] {
@@ -69,6 +74,14 @@ extension Marketplace {
             """, [.integer(now)] + claims.map(\.sqlValue) + claims.flatMap { [$0.sqlValue, items[byClaim[$0]!].worker.sqlValue] } + [.integer(now)])
         guard !approved.isEmpty else { return items.map { _ in nil } }
         let tasks = approved.map { $0.id(0) as TaskID }
+        // On PostgreSQL an UPDATE that waited for a task's row re-checks that row but not the other
+        // tables: a delegation committed by its claimer while the UPDATE waited is not seen above. A
+        // new statement sees it; then the batch is undone and its submissions go the full path,
+        // which ends the delegation as it settles.
+        if try await tx.queryOne("SELECT 1 FROM delegations WHERE parent_task_id IN (\(Self.marks(tasks.count))) LIMIT 1",
+                                 tasks.map(\.sqlValue)) != nil {
+            throw DelegatedMeanwhile()
+        }
 
         // Each task's escrow hold (its latest pending transfer) and what is left of it.
         let holds = Dictionary(uniqueKeysWithValues: try await tx.query("""
@@ -84,11 +97,14 @@ extension Marketplace {
             binds += [task.values[0], task.values[1], item.worker.sqlValue, item.owner.sqlValue, task.values[6], .text(item.resultJSON),
                       .text(item.proofsJSON), .text(Outcome.approved.rawValue), 0, task.values[7], .text(item.requestHash), .integer(now), .integer(now)]
         }
-        let submissions = try await tx.insert("""
+        // Matched by claim: neither engine promises RETURNING rows in the order of VALUES.
+        let submissionOf = Dictionary(uniqueKeysWithValues: try await tx.query("""
             INSERT INTO submissions (task_id, claim_id, worker_id, worker_owner_id, attempt, result, proofs, state, verifiers, quorum,
                 request_hash, created_at, decided_at)
             VALUES \(Self.placeholders(rows: approved.count, columns: 13))
-            """, binds, rows: approved.count).map { SubmissionID(rawValue: $0) }
+            RETURNING claim_id, id
+            """, binds).map { ($0.id(0) as ClaimID, $0.id(1) as SubmissionID) })
+        let submissions = approved.map { submissionOf[$0.id(1)]! }
         let proofRows = zip(approved, submissions).flatMap { task, submission in
             Set(items[byClaim[task.id(1)]!].proofs).sorted().map { [SQLValue.text($0), submission.sqlValue] }
         }

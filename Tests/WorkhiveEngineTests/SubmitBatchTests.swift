@@ -85,6 +85,49 @@ import WorkhiveCore
         try await h.assertLedger()
     }
 
+    /// PostgreSQL re-checks a row an UPDATE waited for, but not the other tables: a delegation that
+    /// commits while the batch waits for its task's row must send the batch the full path.
+    @Test(arguments: TestEngine.available.filter { $0 == .postgres })
+    func aDelegationCommittedWhileTheBatchWaitedSendsItTheFullPath(engine: TestEngine) async throws {
+        let h = try await EngineHarness.make(engine)
+        let requester = try await h.requester()
+        let master = try await h.worker("master")
+        let spec = try h.spec(type: "quick.job", verifiers: 0, quorum: 0)
+        let task = try await h.post(requester, spec)
+        let claim = try #require(try await h.claim(master, "quick.job"))
+        let (id, owner, _) = try master.requireWorker(for: "submit")
+        // Another transaction holds the task's row, as `delegate` does, and records a delegation.
+        let (held, hold) = AsyncStream<Void>.makeStream(), (released, release) = AsyncStream<Void>.makeStream()
+        let database = h.market.database
+        let delegating = Task {
+            try await database.write { tx in
+                try await tx.execute("UPDATE tasks SET updated_at = updated_at + 1 WHERE id = ?", task.id)
+                try await tx.execute("""
+                    INSERT INTO delegations (parent_task_id, parent_claim_id, master_worker_id, strategy, aggregation, funding, slots, request_hash, created_at)
+                    VALUES (?, ?, ?, 'fan_out', 'none', 'master_balance', 1, 'x', 0)
+                    """, task.id, claim.claimId, id)
+                hold.yield()
+                for await _ in released { break }
+            }
+        }
+        for await _ in held { break }
+        let batch = Task {
+            await h.market.writeApprovedSubmissions([PendingSubmission(worker: id, owner: owner, claim: claim.claimId, result: .null, proofs: [])])
+        }
+        // The batch's UPDATE waits for the row; then the delegation commits.
+        while try await h.scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") == 0 {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        release.yield()
+        try await delegating.value
+        let outputs = await batch.value
+        #expect(outputs.count == 1)
+        #expect(try outputs[0].get() == nil)
+        #expect(try await h.state(task.id) == .claimed)
+        #expect(try await h.scalar("SELECT COUNT(*) FROM submissions") == 0)
+        try await h.assertLedger()
+    }
+
     @Test(arguments: TestEngine.available) func concurrentSubmissionsAreEachApprovedAndPaidOnce(engine: TestEngine) async throws {
         let h = try await EngineHarness.make(engine)
         let requester = try await h.requester(funds: 100_000_000)
@@ -97,8 +140,12 @@ import WorkhiveCore
             for worker in workers {
                 group.addTask {
                     while let claim = try await market.claim(worker, taskType: "quick.job") {
-                        let submission = try await market.submit(worker, claim: claim.claimId, result: .object(["ok": .bool(true)]), proofs: [])
-                        #expect(submission.state == "approved")
+                        // Sent twice at once, as a client retrying too early would: one goes in a
+                        // batch, the other the full path, which finds the first's submission.
+                        async let first = market.submit(worker, claim: claim.claimId, result: .object(["ok": .bool(true)]), proofs: [])
+                        async let again = market.submit(worker, claim: claim.claimId, result: .object(["ok": .bool(true)]), proofs: [])
+                        let (a, b) = try await (first, again)
+                        #expect(a.state == "approved" && a.id == b.id)
                     }
                 }
             }
