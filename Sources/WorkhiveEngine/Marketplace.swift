@@ -45,6 +45,8 @@ public final class Marketplace: Sendable {
     let relay: EventRelay?
     /// Submissions of tasks approved at once go in batches (Marketplace+SubmitBatch.swift).
     let approvedSubmissions = Combiner<PendingSubmission, SubmissionView?>(maxBatch: 32)
+    /// Claims of ordinary work go in batches too (Marketplace+ClaimBatch.swift).
+    let claimBatches = Combiner<PendingClaim, BatchedClaim>(maxBatch: 32)
     /// Claims taken through this server on tasks approved at once: their submissions try the batch.
     let approvedOnSubmit = Mutex(RecentSet<ClaimID>(capacity: 4096))
 
