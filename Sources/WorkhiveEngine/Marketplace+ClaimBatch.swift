@@ -36,20 +36,36 @@ extension Marketplace {
             if groups[item.key] == nil { order.append(item.key) }
             groups[item.key, default: []].append(i)
         }
-        let now = self.now()
-        for key in order {
-            let members = groups[key]!
-            do {
-                let rows = try await database.autocommit { tx in
-                    try await tx.query(Self.batchedClaimSQL(claimers: members.count, dialect: tx.dialect),
-                                       members.enumerated().flatMap { [items[$0.element].worker.sqlValue, .integer(Int64($0.offset + 1))] }
-                                       + [.text(key.taskType), .text(key.capabilities), .integer(now), key.human.sqlValue, key.owner.sqlValue,
-                                          key.owner.sqlValue, .integer(Int64(members.count)), .integer(now), .integer(now), .integer(now)])
+        // Each key's statement on a connection of its own, side by side, as single claims ran.
+        let results = await withTaskGroup(of: (PendingClaim.Key, Result<[SQLRow], any Error>).self) { group in
+            for key in order {
+                let members = groups[key]!
+                group.addTask {
+                    let now = self.now()
+                    let binds = members.enumerated().flatMap { [items[$0.element].worker.sqlValue, .integer(Int64($0.offset + 1))] }
+                        + [.text(key.taskType), .text(key.capabilities), .integer(now), key.human.sqlValue, key.owner.sqlValue,
+                           key.owner.sqlValue, .integer(Int64(members.count)), .integer(now), .integer(now), .integer(now)]
+                    do {
+                        return (key, .success(try await self.database.autocommit { tx in
+                            try await tx.query(Self.batchedClaimSQL(claimers: members.count, dialect: tx.dialect), binds)
+                        }))
+                    } catch {
+                        return (key, .failure(error))
+                    }
                 }
+            }
+            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        for (key, result) in results {
+            let members = groups[key]!
+            switch result {
+            case .success(let rows):
                 let byWorker = Dictionary(uniqueKeysWithValues: rows.map { ($0.id(5) as WorkerID, $0) })
                 for i in members { outputs[i] = .success(byWorker[items[i].worker].map { .claimed($0.removing(5)) } ?? .nothing) }
-            } catch {
-                logger.warning("a batch of claims failed; they go one by one", metadata: ["error": "\(String(reflecting: error))"])
+            case .failure(let error):
+                // Not retried alone: the statement may have committed with its answer lost, and a
+                // second claim would lease each claimer a second task.
+                for i in members { outputs[i] = .failure(error) }
             }
         }
         return outputs
@@ -62,7 +78,7 @@ extension Marketplace {
         WITH v(worker, ord) AS (VALUES \(placeholders(rows: claimers, columns: 2))),
         w AS (SELECT worker, row_number() OVER (ORDER BY ord) AS ord FROM v
               WHERE NOT EXISTS (SELECT 1 FROM workers x WHERE x.id = v.worker AND (x.suspended = 1 OR x.paused = 1))),
-        picked AS (
+        picked AS MATERIALIZED (
             SELECT id, row_number() OVER (ORDER BY priority DESC, id) AS ord FROM (
                 SELECT t.id, t.priority FROM tasks t
                 WHERE t.state = 'open' AND t.task_type = ? AND t.submission_id IS NULL
