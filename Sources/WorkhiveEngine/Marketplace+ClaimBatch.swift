@@ -29,17 +29,15 @@ extension Marketplace {
     /// nothing, and the others are served as if it had not come.
     func writeClaims(_ items: [PendingClaim]) async -> [Result<BatchedClaim, any Error>] {
         var outputs = [Result<BatchedClaim, any Error>](repeating: .success(.alone), count: items.count)
-        var groups: [PendingClaim.Key: [Int]] = [:], order: [PendingClaim.Key] = []
+        var groups: [PendingClaim.Key: [Int]] = [:]
         var seen = Set<WorkerID>()
         // A claimer with two claims in the batch sends its second alone: rows are told apart by worker.
         for (i, item) in items.enumerated() where seen.insert(item.worker).inserted {
-            if groups[item.key] == nil { order.append(item.key) }
             groups[item.key, default: []].append(i)
         }
         // Each key's statement on a connection of its own, side by side, as single claims ran.
         let results = await withTaskGroup(of: (PendingClaim.Key, Result<[SQLRow], any Error>).self) { group in
-            for key in order {
-                let members = groups[key]!
+            for (key, members) in groups {
                 group.addTask {
                     let now = self.now()
                     let binds = members.enumerated().flatMap { [items[$0.element].worker.sqlValue, .integer(Int64($0.offset + 1))] }
