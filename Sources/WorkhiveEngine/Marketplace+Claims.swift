@@ -51,33 +51,33 @@ extension Marketplace {
                 let siblings = tx.dialect == .postgres && taskType == TaskType.verify
                 var claimed: SQLRow?
                 for goldFilter in goldFilters where claimed == nil {
-                claimed = try await tx.queryOne("""
-                    UPDATE tasks SET state = 'claimed', claim_id = id * 128 + attempts + 1, worker_id = ?, claimed_at = ?,
-                        lease_expires_at = ? + lease_seconds * 1000, attempts = attempts + 1, expiring_notified = 0, updated_at = ?,
-                        panel = CASE WHEN submission_id IS NULL THEN panel ELSE panel || ? END
-                    WHERE id = (
-                        SELECT t.id FROM tasks t
-                        WHERE t.state = 'open' AND t.task_type = ?
-                          AND instr(t.panel, ?) = 0
-                          AND (t.created_at <= ? OR (instr(t.panel, ?) = 0 AND instr(t.panel, ?) = 0))\(siblings ? PanelSeats.siblingsAdmit : "")
-                          AND (t.required_caps = '' OR caps_subset(t.required_caps, ?))
-                          AND (t.deadline_at IS NULL OR t.deadline_at > ?)
-                          AND (t.human_only = 0 OR ? = 1)
-                          AND (t.exclude_owner_id IS NULL OR t.exclude_owner_id <> ?)
-                          AND (t.fleet_master_id IS NULL OR (t.fleet_master_id = ? AND (t.assignee_id IS NULL OR t.assignee_id = ?)))
-                          AND (t.appeal_id IS NULL OR t.requester_id <> ?)
-                          AND (t.reviewed_type IS NULL OR NOT EXISTS (
-                              SELECT 1 FROM reputations r WHERE r.worker_id = ? AND r.role = 'verifier' AND r.task_type = t.reviewed_type
-                                AND r.quarantined_at IS NOT NULL))
-                          \(goldFilter)
-                        ORDER BY t.priority DESC, t.id
-                        LIMIT 1 \(tx.dialect.skipLocked))
-                      AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = ? AND (w.suspended = 1 OR w.paused = 1))
-                    RETURNING id, lease_expires_at, attempts, claim_id, submission_id\(tx.dialect == .postgres ? ", " + Self.taskColumns : "")
-                    """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(seat), .text(taskType)]
-                        + PanelSeats.needles(worker: worker, owner: owner, modelFamily: facts.modelFamily, youngSince: panelCutoff, siblings: siblings)
-                        + [.text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
-                           owner.sqlValue, worker.sqlValue, worker.sqlValue])
+                    claimed = try await tx.queryOne("""
+                        UPDATE tasks SET state = 'claimed', claim_id = id * 128 + attempts + 1, worker_id = ?, claimed_at = ?,
+                            lease_expires_at = ? + lease_seconds * 1000, attempts = attempts + 1, expiring_notified = 0, updated_at = ?,
+                            panel = CASE WHEN submission_id IS NULL THEN panel ELSE panel || ? END
+                        WHERE id = (
+                            SELECT t.id FROM tasks t
+                            WHERE t.state = 'open' AND t.task_type = ?
+                              AND instr(t.panel, ?) = 0
+                              AND (t.created_at <= ? OR (instr(t.panel, ?) = 0 AND instr(t.panel, ?) = 0))\(siblings ? PanelSeats.siblingsAdmit : "")
+                              AND (t.required_caps = '' OR caps_subset(t.required_caps, ?))
+                              AND (t.deadline_at IS NULL OR t.deadline_at > ?)
+                              AND (t.human_only = 0 OR ? = 1)
+                              AND (t.exclude_owner_id IS NULL OR t.exclude_owner_id <> ?)
+                              AND (t.fleet_master_id IS NULL OR (t.fleet_master_id = ? AND (t.assignee_id IS NULL OR t.assignee_id = ?)))
+                              AND (t.appeal_id IS NULL OR t.requester_id <> ?)
+                              AND (t.reviewed_type IS NULL OR NOT EXISTS (
+                                  SELECT 1 FROM reputations r WHERE r.worker_id = ? AND r.role = 'verifier' AND r.task_type = t.reviewed_type
+                                    AND r.quarantined_at IS NOT NULL))
+                              \(goldFilter)
+                            ORDER BY t.priority DESC, t.id
+                            LIMIT 1 \(tx.dialect.skipLocked))
+                          AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = ? AND (w.suspended = 1 OR w.paused = 1))
+                        RETURNING id, lease_expires_at, attempts, claim_id, submission_id\(tx.dialect == .postgres ? ", " + Self.taskColumns : "")
+                        """, [worker.sqlValue, .integer(now), .integer(now), .integer(now), .text(seat), .text(taskType)]
+                            + PanelSeats.needles(worker: worker, owner: owner, modelFamily: facts.modelFamily, youngSince: panelCutoff, siblings: siblings)
+                            + [.text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
+                               owner.sqlValue, worker.sqlValue, worker.sqlValue])
                 }
                 if tx.dialect == .sqlite, let claimed, let submission: SubmissionID = claimed.optionalID(4) {
                     try await self.shareSeat(seat, from: claimed.id(0), on: submission, tx)

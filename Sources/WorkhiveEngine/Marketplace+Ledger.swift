@@ -33,7 +33,7 @@ extension Marketplace {
             let d = batch.deltas[account]!
             binds += [account.sqlValue, .integer(d.debitsPending), .integer(d.debitsPosted), .integer(d.creditsPending), .integer(d.creditsPosted)]
         }
-        let ids = batch.touched.map(\.sqlValue), list = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        let ids = batch.touched.map(\.sqlValue), list = Self.marks(ids.count)
         // On PostgreSQL the rows are locked in id order first. The UPDATE alone locks them in the
         // order its plan meets them, which differs between plans: two settlements sharing a
         // requester and a platform-fee shard then wait for each other, a deadlock every time.
@@ -57,8 +57,11 @@ extension Marketplace {
         }
     }
 
+    /// `count` comma-separated placeholders.
+    static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+
     static func placeholders(rows: Int, columns: Int) -> String {
-        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        let row = "(" + marks(columns) + ")"
         return Array(repeating: row, count: rows).joined(separator: ", ")
     }
 

@@ -77,7 +77,7 @@ extension Marketplace {
                 let ids = rows.map { $0.values[0] }
                 let moved = try await tx.execute("""
                     UPDATE payouts SET state = 'signed', batch_id = ?, tx_hash = ?, updated_at = ?
-                    WHERE state = 'queued' AND id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))
+                    WHERE state = 'queued' AND id IN (\(Self.marks(ids.count)))
                     """, [batch.sqlValue, .text(signed.hash.hex), .integer(now)] + ids)
                 guard moved == ids.count else { throw PayoutRaceLost() }
                 return OpenPayoutBatch(id: batch, network: network, hotWallet: signer.address, nonce: nonce, state: "signed",

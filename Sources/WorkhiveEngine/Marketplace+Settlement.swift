@@ -18,9 +18,15 @@ extension Marketplace {
                t.delegated_reward, t.delegation_id IS NOT NULL, EXISTS (SELECT 1 FROM delegations d WHERE d.parent_task_id = t.id),
                COALESCE(t.appeal_until, 0) > ?
         FROM tasks t
+        \(holdJoin)
+        WHERE t.id = ?
+        """
+
+    /// Joins a task `t` to its escrow hold `h` (its escrow account's latest pending transfer) and
+    /// its escrow account `a`.
+    static let holdJoin = """
         JOIN transfers h ON h.id = (SELECT MAX(x.id) FROM transfers x WHERE x.credit_account_id = t.escrow_account_id AND x.kind = 'pending')
         JOIN accounts a ON a.id = t.escrow_account_id
-        WHERE t.id = ?
         """
 
     /// Applies a submission's outcome and pays from the task's escrow in one ledger batch.

@@ -52,9 +52,7 @@ extension Marketplace {
                                           now: Int64) async throws -> [SubmissionView?] {
         // Items whose proofs are all uploaded; the first of each claim (a retry in the same batch
         // goes the full path, which finds the submission this one writes).
-        let digests = Set(items.flatMap(\.proofs))
-        let uploaded = digests.isEmpty ? [] : Set(try await tx.query(
-            "SELECT sha256 FROM blobs WHERE sha256 IN (\(Self.marks(digests.count)))", digests.sorted().map(SQLValue.text)).map { $0.text(0) })
+        let uploaded = try await self.uploaded(Array(Set(items.flatMap(\.proofs))).sorted(), tx)
         var byClaim: [ClaimID: Int] = [:]
         for (i, item) in items.enumerated() where byClaim[item.claim] == nil && item.proofs.allSatisfy(uploaded.contains) {
             byClaim[item.claim] = i
@@ -86,14 +84,14 @@ extension Marketplace {
         // Each task's escrow hold (its latest pending transfer) and what is left of it.
         let holds = Dictionary(uniqueKeysWithValues: try await tx.query("""
             SELECT t.id, h.id, h.debit_account_id, a.credits_pending FROM tasks t
-            JOIN transfers h ON h.id = (SELECT MAX(x.id) FROM transfers x WHERE x.credit_account_id = t.escrow_account_id AND x.kind = 'pending')
-            JOIN accounts a ON a.id = t.escrow_account_id
+            \(Self.holdJoin)
             WHERE t.id IN (\(Self.marks(tasks.count)))
             """, tasks.map(\.sqlValue)).map { ($0.id(0) as TaskID, $0) })
 
+        // The item each approved row is for.
+        let taken = approved.map { items[byClaim[$0.id(1)]!] }
         var binds: [SQLValue] = []
-        for task in approved {
-            let item = items[byClaim[task.id(1)]!]
+        for (task, item) in zip(approved, taken) {
             binds += [task.values[0], task.values[1], item.worker.sqlValue, item.owner.sqlValue, task.values[6], .text(item.resultJSON),
                       .text(item.proofsJSON), .text(Outcome.approved.rawValue), 0, task.values[7], .text(item.requestHash), .integer(now), .integer(now)]
         }
@@ -105,13 +103,7 @@ extension Marketplace {
             RETURNING claim_id, id
             """, binds).map { ($0.id(0) as ClaimID, $0.id(1) as SubmissionID) })
         let submissions = approved.map { submissionOf[$0.id(1)]! }
-        let proofRows = zip(approved, submissions).flatMap { task, submission in
-            Set(items[byClaim[task.id(1)]!].proofs).sorted().map { [SQLValue.text($0), submission.sqlValue] }
-        }
-        if !proofRows.isEmpty {
-            try await tx.execute("INSERT INTO submission_proofs (sha256, submission_id) VALUES \(Self.placeholders(rows: proofRows.count, columns: 2))",
-                                 proofRows.flatMap { $0 })
-        }
+        try await recordProofs(zip(submissions, taken).map { ($0, $1.proofs) }, tx)
 
         // Paid as `settle` pays an approval: the reward (less what was set aside for sub-tasks) to
         // the worker, the fee to a platform shard, both drawn from the hold, the rest released.
@@ -135,10 +127,22 @@ extension Marketplace {
                                             proofs: item.proofs, createdAtMillis: now, decidedAtMillis: now)
         }
         try await apply(batch, tx, now: now)
-        try await queueAutomaticPayouts(for: approved.map { items[byClaim[$0.id(1)]!].worker }, tx, now: now)
+        try await queueAutomaticPayouts(for: taken.map(\.worker), tx, now: now)
         return outputs
     }
 
-    /// `count` comma-separated placeholders.
-    static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+    /// Which of `digests` name uploaded blobs.
+    func uploaded(_ digests: [String], _ tx: any SQLExecutor) async throws -> Set<String> {
+        guard !digests.isEmpty else { return [] }
+        return Set(try await tx.query("SELECT sha256 FROM blobs WHERE sha256 IN (\(Self.marks(digests.count)))",
+                                      digests.map(SQLValue.text)).map { $0.text(0) })
+    }
+
+    /// Records which blobs each submission's proofs name (each once).
+    func recordProofs(_ proofs: [(submission: SubmissionID, digests: [String])], _ tx: any SQLExecutor) async throws {
+        let rows = proofs.flatMap { p in Set(p.digests).sorted().map { [SQLValue.text($0), p.submission.sqlValue] } }
+        guard !rows.isEmpty else { return }
+        try await tx.execute("INSERT INTO submission_proofs (sha256, submission_id) VALUES \(Self.placeholders(rows: rows.count, columns: 2))",
+                             rows.flatMap { $0 })
+    }
 }

@@ -94,7 +94,7 @@ extension Marketplace {
         for role in ReputationRole.allCases {
             let workers = keys.filter { $0.role == role }.map(\.worker.sqlValue)
             guard !workers.isEmpty else { continue }
-            terms.append("(role = ? AND worker_id IN (\(Array(repeating: "?", count: workers.count).joined(separator: ","))))")
+            terms.append("(role = ? AND worker_id IN (\(Self.marks(workers.count))))")
             binds += [.text(role.rawValue)] + workers
         }
         let rows = try await tx.query("""

@@ -59,13 +59,9 @@ extension Marketplace {
                 throw try await self.claimProblem(claim, worker: worker, tx, now: now)
             }
             let taskID: TaskID = task.id(0)
-            if !proofs.isEmpty {
-                let known = Set(try await tx.query(
-                    "SELECT sha256 FROM blobs WHERE sha256 IN (\(Array(repeating: "?", count: proofs.count).joined(separator: ",")))",
-                    proofs.map(SQLValue.text)).map { $0.text(0) })
-                if let missing = proofs.first(where: { !known.contains($0) }) {
-                    throw WorkhiveError.invalid("proof \(missing) has not been uploaded (POST /v1/blobs first)")
-                }
+            let known = try await self.uploaded(proofs, tx)
+            if let missing = proofs.first(where: { !known.contains($0) }) {
+                throw WorkhiveError.invalid("proof \(missing) has not been uploaded (POST /v1/blobs first)")
             }
             let attempt = Int(task.int(10))
             // A gold task: the verdict this result deserves is known now, and stays the platform's secret.
@@ -79,11 +75,7 @@ extension Marketplace {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, taskID, claim, worker, owner, attempt, resultJSON, proofsJSON, verdict?.rawValue ?? "pending", task.int(6), task.int(7),
                 requestHash, now, gold?.rawValue, verdict == nil ? nil : now))
-            if !proofs.isEmpty {
-                try await tx.execute(
-                    "INSERT INTO submission_proofs (sha256, submission_id) VALUES \(Self.placeholders(rows: Set(proofs).count, columns: 2))",
-                    Set(proofs).sorted().flatMap { [SQLValue.text($0), submission.sqlValue] })
-            }
+            try await self.recordProofs([(submission, proofs)], tx)
             let policy = VerificationPolicy(verifiers: Int(task.int(6)), quorum: Int(task.int(7)), spotCheckRate: task.double(8),
                                             verifierRewardMicroUSDT: task.int(9), mode: VerificationMode(rawValue: task.text(13)) ?? .fixed,
                                             targetConfidence: task.double(14))

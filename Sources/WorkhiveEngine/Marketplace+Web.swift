@@ -198,7 +198,7 @@ extension Marketplace {
         return try await read { tx in
             let rows = try await tx.query("""
                 SELECT b.sha256, b.media_type FROM blobs b
-                WHERE b.sha256 IN (\(Array(repeating: "?", count: digests.count).joined(separator: ", "))) AND (? OR EXISTS (
+                WHERE b.sha256 IN (\(Self.marks(digests.count))) AND (? OR EXISTS (
                     SELECT 1 FROM blob_uploaders u WHERE u.sha256 = b.sha256 AND u.owner_id = ?) OR EXISTS (
                     SELECT 1 FROM submission_proofs p JOIN submissions s ON s.id = p.submission_id JOIN tasks t ON t.id = s.task_id
                     WHERE p.sha256 = b.sha256 AND (t.requester_id = ? OR EXISTS (
