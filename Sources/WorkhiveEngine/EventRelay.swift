@@ -21,6 +21,9 @@ final class EventRelay: Sendable {
     let channel: String
     let node: String
     let logger: Logger
+    /// How every envelope from this server begins. PostgreSQL delivers a server's notifications to
+    /// its own listener too; these it drops by this prefix instead of decoding them.
+    private let ownPrefix: String
     private let pending = Mutex<(events: [Event], flushing: Bool)>(([], false))
 
     init(database: PostgresDatabase, node: String, logger: Logger) {
@@ -28,6 +31,7 @@ final class EventRelay: Sendable {
         self.channel = Self.channel(database.schema)
         self.node = node
         self.logger = logger
+        self.ownPrefix = Self.prefix(node)
     }
 
     /// Queues committed events; one flusher at a time sends whatever has gathered, so under load
@@ -51,7 +55,7 @@ final class EventRelay: Sendable {
             }
             guard !events.isEmpty else { return }
             do {
-                try await database.notify(channel: channel, payloads: try Self.payloads(events, from: node))
+                try await database.notify(channel: channel, payloads: try Self.payloads(events, prefix: ownPrefix))
             } catch {
                 logger.warning("could not relay \(events.count) events to other servers", metadata: ["error": "\(error)"])
             }
@@ -60,8 +64,9 @@ final class EventRelay: Sendable {
 
     /// Publishes other servers' events to `hub`; returns once listening.
     func listen(publishingTo hub: EventHub) async {
-        let node = self.node, logger = self.logger
+        let node = self.node, logger = self.logger, ownPrefix = self.ownPrefix
         await database.listen(channel: channel) { payload in
+            if payload.hasPrefix(ownPrefix) { return }
             do {
                 let envelope = try JSONDecoder().decode(Envelope.self, from: Data(payload.utf8))
                 if envelope.node != node { hub.publish(envelope.events) }
@@ -76,13 +81,17 @@ final class EventRelay: Sendable {
         var events: [Event]
     }
 
-    /// The events as JSON envelopes, as few as fit under the payload limit.
-    static func payloads(_ events: [Event], from node: String) throws -> [String] {
+    /// An envelope's JSON up to its events: the node first, whatever order an encoder would choose.
+    static func prefix(_ node: String) -> String {
+        #"{"node":"# + String(decoding: try! JSONEncoder().encode(node), as: UTF8.self) + #","events":"#
+    }
+
+    /// The events as JSON envelopes (`Envelope`), as few as fit under the payload limit.
+    static func payloads(_ events: [Event], prefix: String) throws -> [String] {
         guard !events.isEmpty else { return [] }
-        let encoder = JSONEncoder()
-        let whole = String(decoding: try encoder.encode(Envelope(node: node, events: events)), as: UTF8.self)
+        let whole = prefix + String(decoding: try JSONEncoder().encode(events), as: UTF8.self) + "}"
         if whole.utf8.count <= maxPayloadBytes || events.count == 1 { return [whole] }
         let half = events.count / 2
-        return try payloads(Array(events[..<half]), from: node) + payloads(Array(events[half...]), from: node)
+        return try payloads(Array(events[..<half]), prefix: prefix) + payloads(Array(events[half...]), prefix: prefix)
     }
 }

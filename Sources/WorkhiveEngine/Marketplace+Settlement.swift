@@ -9,7 +9,10 @@ extension Marketplace {
     /// the parent pays it), whether the task was ever delegated, and whether a rejection's appeal
     /// window is still open (then an unapproved task keeps its escrow: see `Schema.appeals`). The hold is the task's latest
     /// pending transfer: a delegated parent that reopens is held anew (see `endDelegations`).
-    static let settleSQL = """
+    static func settleSQL(_ dialect: SQLDialect) -> String { dialect == .postgres ? settleSQLPostgres : settleSQLSQLite }
+    private static let settleSQLSQLite = settleSQL(joining: holdJoin(.sqlite))
+    private static let settleSQLPostgres = settleSQL(joining: holdJoin(.postgres))
+    private static func settleSQL(joining holdJoin: String) -> String { """
         SELECT t.id, t.requester_id, t.reward, t.verifier_reward, t.escrow_account_id, t.attempts, t.max_attempts, t.state,
                t.task_type, t.required_caps, t.human_only, t.exclude_owner_id, t.escrow_open,
                h.id, h.debit_account_id, a.credits_pending,
@@ -20,14 +23,23 @@ extension Marketplace {
         FROM tasks t
         \(holdJoin)
         WHERE t.id = ?
-        """
+        """ }
 
     /// Joins a task `t` to its escrow hold `h` (its escrow account's latest pending transfer) and
-    /// its escrow account `a`.
-    static let holdJoin = """
-        JOIN transfers h ON h.id = (SELECT MAX(x.id) FROM transfers x WHERE x.credit_account_id = t.escrow_account_id AND x.kind = 'pending')
-        JOIN accounts a ON a.id = t.escrow_account_id
-        """
+    /// its escrow account `a`. On PostgreSQL each is looked up by key per task (LATERAL, kept from
+    /// being flattened by its LIMIT): a plain join let the planner hash all of `transfers` and
+    /// `accounts` for a handful of tasks, because young tables' statistics make a full scan look
+    /// cheap, and that cost grows with the ledger. SQLite joins only by nested loops and has no LATERAL.
+    static func holdJoin(_ dialect: SQLDialect) -> String {
+        dialect == .postgres ? """
+            CROSS JOIN LATERAL (SELECT x.id, x.debit_account_id FROM transfers x WHERE x.id =
+                (SELECT MAX(y.id) FROM transfers y WHERE y.credit_account_id = t.escrow_account_id AND y.kind = 'pending') LIMIT 1) h
+            CROSS JOIN LATERAL (SELECT e.credits_pending FROM accounts e WHERE e.id = t.escrow_account_id LIMIT 1) a
+            """ : """
+            JOIN transfers h ON h.id = (SELECT MAX(x.id) FROM transfers x WHERE x.credit_account_id = t.escrow_account_id AND x.kind = 'pending')
+            JOIN accounts a ON a.id = t.escrow_account_id
+            """
+    }
 
     /// Applies a submission's outcome and pays from the task's escrow in one ledger batch.
     /// `decided` is set when the outcome was reached by this very operation: then the task moves on
@@ -42,7 +54,7 @@ extension Marketplace {
         if decided == .rejected {
             try await holdEscrowForAppeal(taskID, tx, now: now)
         }
-        let task = try await tx.queryOne(Self.settleSQL, submission, now, taskID)!
+        let task = try await tx.queryOne(Self.settleSQL(tx.dialect), submission, now, taskID)!
         let requester: OwnerID = task.id(1)
         var payouts: [Payout] = []
         var state = TaskState(rawValue: task.text(7)) ?? .verifying
@@ -111,7 +123,7 @@ extension Marketplace {
     /// Releases what is left of a task's escrow once the task is final and no verification slot of it
     /// is open or held (cancel, failure, a late slot closing).
     func closeEscrowIfDone(_ taskID: TaskID, _ tx: any SQLExecutor, now: Int64) async throws {
-        guard let task = try await tx.queryOne(Self.settleSQL, SubmissionID(0), now, taskID), task.bool(12) else { return }
+        guard let task = try await tx.queryOne(Self.settleSQL(tx.dialect), SubmissionID(0), now, taskID), task.bool(12) else { return }
         try await drawFromEscrow(task, payouts: [], state: TaskState(rawValue: task.text(7)) ?? .open, tx, now: now)
     }
 

@@ -84,7 +84,7 @@ extension Marketplace {
         // Each task's escrow hold (its latest pending transfer) and what is left of it.
         let holds = Dictionary(uniqueKeysWithValues: try await tx.query("""
             SELECT t.id, h.id, h.debit_account_id, a.credits_pending FROM tasks t
-            \(Self.holdJoin)
+            \(Self.holdJoin(tx.dialect))
             WHERE t.id IN (\(Self.marks(tasks.count)))
             """, tasks.map(\.sqlValue)).map { ($0.id(0) as TaskID, $0) })
 

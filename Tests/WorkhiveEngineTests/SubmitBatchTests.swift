@@ -160,4 +160,25 @@ import WorkhiveCore
         #expect(paid == 32 * 500_000)
         #expect(try await h.platformFees() == 32 * 25_000)
     }
+
+    /// The holds read of a batch (and of a settlement) looks each task's hold up by key. Joined
+    /// plainly, PostgreSQL hashed all of `transfers` and `accounts` for a handful of tasks while
+    /// its statistics said the tables were small, a cost that grew with every job.
+    @Test func theHoldsReadLooksEachHoldUpByKeyOnPostgreSQL() async throws {
+        try #require(TestEngine.available.contains(.postgres), "PostgreSQL is not installed")
+        let h = try await EngineHarness.make(.postgres)
+        let requester = try await h.requester(funds: 1_000_000_000)
+        let spec = try h.spec(type: "quick.job", reward: 1_000, verifiers: 0, quorum: 0)
+        var tasks: [TaskID] = []
+        for _ in 0..<400 { tasks.append(try await h.post(requester, spec).id) }
+        let ids = tasks.suffix(20).map { String($0.rawValue) }.joined(separator: ", ")
+        let plan = try await h.market.database.read { tx in
+            try await tx.query("""
+                EXPLAIN SELECT t.id, h.id, h.debit_account_id, a.credits_pending FROM tasks t
+                \(Marketplace.holdJoin(.postgres))
+                WHERE t.id IN (\(ids))
+                """, [])
+        }.map { $0.text(0) }.joined(separator: "\n")
+        #expect(!plan.contains("Seq Scan on transfers") && !plan.contains("Seq Scan on accounts"), "\(plan)")
+    }
 }
