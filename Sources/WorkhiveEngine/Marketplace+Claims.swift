@@ -35,10 +35,13 @@ extension Marketplace {
             throw WorkhiveError.forbidden("capabilities \(caps.names) are not all registered for this worker (\(registered.names))")
         }
         let now = self.now()
+        let key = PendingClaim.Key(taskType: taskType, capabilities: caps.canonical, human: kind == .human, owner: owner)
         // Gold tasks (known answers) are mixed in at the trust policy's rate: this claim looks for one
         // first with that chance, and otherwise takes only ordinary work. Slots are never gold.
+        let drawsGold = taskType != TaskType.verify && random.nextUnit() < trust.goldRate
+            && !(master == nil && goldKnownAbsent(key, now: now))
         let goldFilters = taskType == TaskType.verify ? [""]
-            : random.nextUnit() < trust.goldRate ? ["AND t.gold_result IS NOT NULL", "AND t.gold_result IS NULL"] : ["AND t.gold_result IS NULL"]
+            : drawsGold ? ["AND t.gold_result IS NOT NULL", "AND t.gold_result IS NULL"] : ["AND t.gold_result IS NULL"]
         let panelCutoff = now - Int64(trust.panelDiversitySeconds * 1000)
         let seat = PanelSeats.seat(worker: worker, owner: owner, modelFamily: facts.modelFamily)
         // On PostgreSQL a claim is one statement, committed by itself (the gold pick and the
@@ -78,6 +81,9 @@ extension Marketplace {
                             + PanelSeats.needles(worker: worker, owner: owner, modelFamily: facts.modelFamily, youngSince: panelCutoff, siblings: siblings)
                             + [.text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
                                owner.sqlValue, worker.sqlValue, worker.sqlValue])
+                    if claimed == nil && goldFilters.count == 2 && goldFilter == goldFilters[0] && master == nil {
+                        self.noteGoldAbsent(key, now: now)
+                    }
                 }
                 if tx.dialect == .sqlite, let claimed, let submission: SubmissionID = claimed.optionalID(4) {
                     try await self.shareSeat(seat, from: claimed.id(0), on: submission, tx)
@@ -250,5 +256,32 @@ extension Marketplace {
     static func availability(_ row: SQLRow) -> Event.TaskAvailable {
         .init(task: row.id(0), taskType: row.text(2), requiredCapabilities: row.text(6), rewardMicroUSDT: row.int(7),
               humanOnly: row.bool(22), excludedOwner: row.optionalID(29), fleetMaster: row.optionalID(31), assignee: row.optionalID(32))
+    }
+}
+
+extension Marketplace {
+    /// How long claimers of one kind that drew gold and found none draw no more (see `claim`). A
+    /// draw is a chance at a known answer; while there is no gold work to find, the usual case,
+    /// each draw cost a second claim statement and kept the claim out of its batch. A gold task
+    /// posted through this server ends the wait at once; one posted through another server, or
+    /// one that opens again, waits at most this long to be drawn.
+    static let goldAbsenceMillis: Int64 = 1_000
+
+    func goldKnownAbsent(_ key: PendingClaim.Key, now: Int64) -> Bool {
+        goldAbsent.withLock { ($0[key] ?? .min) > now }
+    }
+
+    func noteGoldAbsent(_ key: PendingClaim.Key, now: Int64) {
+        goldAbsent.withLock { absent in
+            if absent.count >= 4096 {
+                absent = absent.filter { $0.value > now }
+                if absent.count >= 4096 { absent.removeAll() }
+            }
+            absent[key] = now + Self.goldAbsenceMillis
+        }
+    }
+
+    func noteGoldPosted(_ taskType: String) {
+        goldAbsent.withLock { absent in absent = absent.filter { $0.key.taskType != taskType } }
     }
 }

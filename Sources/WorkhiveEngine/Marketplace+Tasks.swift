@@ -62,6 +62,8 @@ extension Marketplace {
         let now = self.now()
         let hold = configuration.fees.escrowHold(for: spec)
         let funds = try await fundsAccount(of: requester)
+        // Once the task is in, claimers that found no gold of its type look again.
+        defer { if spec.goldResultJSON != nil { noteGoldPosted(spec.taskType) } }
         if database.dialect == .postgres {
             return try await postInOneStatement(requester, spec, hold: hold, funds: funds, idempotencyKey: idempotencyKey,
                                                 requestHash: requestHash, now: now)

@@ -40,7 +40,6 @@ public final class Marketplace: Sendable {
     let keyCache = Mutex([String: Principal]())
     let directory = Mutex(Directory())
     public let logger: Logger
-    /// Tells this server's events apart from other servers' on a shared database.
     /// Sends this server's events to the other servers on the same database (PostgreSQL only).
     let relay: EventRelay?
     /// Submissions of tasks approved at once go in batches (Marketplace+SubmitBatch.swift).
@@ -49,6 +48,8 @@ public final class Marketplace: Sendable {
     let claimBatches = Combiner<PendingClaim, BatchedClaim>(maxBatch: 32)
     /// Claims taken through this server on tasks approved at once: their submissions try the batch.
     let approvedOnSubmit = Mutex(RecentSet<ClaimID>(capacity: 4096))
+    /// Claimers that found no gold task to draw, and until when a draw skips looking (Marketplace+Claims.swift).
+    let goldAbsent = Mutex([PendingClaim.Key: Int64]())
 
     public static func open(
         database: any SQLDatabase, configuration: MarketplaceConfiguration,

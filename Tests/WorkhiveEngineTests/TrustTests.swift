@@ -221,6 +221,36 @@ import WorkhiveCore
         #expect(try await h.claim(worker)?.task.id == ordinary.id)
     }
 
+    /// A claimer that drew gold and found none draws none for a second (on PostgreSQL its claims
+    /// then go in batches). A gold task posted through this server is drawn at once all the same;
+    /// one that turns up otherwise (posted through another server, or reopened) after that second.
+    @Test(arguments: TestEngine.available) func aClaimerThatFoundNoGoldDrawsAgainAfterASecondOrAGoldPost(engine: TestEngine) async throws {
+        var trust = TrustPolicy()
+        trust.goldRate = 1
+        let h = try await EngineHarness.make(engine, trust: trust)
+        let requester = try await h.requester(funds: 10_000_000)
+        let worker = try await h.worker("w")
+        let first = try await h.post(requester, try h.spec())
+        #expect(try await h.claim(worker)?.task.id == first.id)  // drew gold and found none
+        let ordinary = try await h.post(requester, try h.spec())
+        let hidden = try await h.post(requester, try h.spec())
+        // Gold that this server did not post, as if through another server.
+        try await h.market.database.write { tx in
+            try await tx.execute("UPDATE tasks SET gold_result = ? WHERE id = ?", StoredJSON.encode(liked), hidden.id)
+        }
+        #expect(try await h.claim(worker)?.task.id == ordinary.id)  // within the second: no draw
+        h.clock.advance(seconds: 1.5)
+        let later = try await h.post(requester, try h.spec())
+        #expect(try await h.claim(worker)?.task.id == hidden.id)  // drawn again: gold first
+        #expect(try await h.claim(worker)?.task.id == later.id)  // and none left
+        let fourth = try await h.post(requester, try h.spec())
+        var goldSpec = try h.spec()
+        goldSpec.goldResultJSON = StoredJSON.encode(liked)
+        let gold = try await h.post(requester, goldSpec)
+        #expect(try await h.claim(worker)?.task.id == gold.id)  // a gold post here is drawn at once
+        #expect(try await h.claim(worker)?.task.id == fourth.id)
+    }
+
     @Test(arguments: TestEngine.available) func withoutTheGoldRateAClaimTakesOrdinaryWork(engine: TestEngine) async throws {
         var trust = TrustPolicy()
         trust.goldRate = 0
