@@ -166,16 +166,10 @@ import WorkhiveCore
     }
 
     @Test(arguments: TestEngine.available) func goldTasksAreMixedInJudgedByTheKnownAnswerAndNeverShown(engine: TestEngine) async throws {
-        var trust = TrustPolicy()
-        trust.goldRate = 1  // every claim looks for gold first
-        let h = try await EngineHarness.make(engine, trust: trust)
-        let requester = try await h.requester(funds: 10_000_000)
-        let worker = try await h.worker("w")
+        let (h, requester, worker) = try await goldRig(engine, rate: 1)  // every claim looks for gold first
         let v = [try await h.worker("v1"), try await h.worker("v2"), try await h.worker("v3")]
         let ordinary = try await h.post(requester, try h.spec())
-        var goldSpec = try h.spec()
-        goldSpec.goldResultJSON = StoredJSON.encode(liked)
-        let gold = try await h.post(requester, goldSpec)
+        let gold = try await h.post(requester, try goldSpec(h))
         let claim = try #require(try await h.claim(worker))
         #expect(claim.task.id == gold.id)  // younger, but gold comes first at rate 1
         let submission = try await h.submit(worker, claim, result: liked)
@@ -208,9 +202,7 @@ import WorkhiveCore
             #expect(!text.lowercased().contains("gold"))
         }
         // A wrong result on a gold task is rejected even if every verifier approves it.
-        var second = try h.spec(type: "social.follow", attempts: 1)
-        second.goldResultJSON = StoredJSON.encode(liked)
-        let g2 = try await h.post(requester, second)
+        let g2 = try await h.post(requester, try goldSpec(h, try h.spec(type: "social.follow", attempts: 1)))
         let c2 = try #require(try await h.claim(worker, "social.follow"))
         #expect(c2.task.id == g2.id)
         _ = try await h.submit(worker, c2, result: .object(["liked": .bool(false)]))
@@ -225,11 +217,7 @@ import WorkhiveCore
     /// then go in batches). A gold task posted through this server is drawn at once all the same;
     /// one that turns up otherwise (posted through another server, or reopened) after that second.
     @Test(arguments: TestEngine.available) func aClaimerThatFoundNoGoldDrawsAgainAfterASecondOrAGoldPost(engine: TestEngine) async throws {
-        var trust = TrustPolicy()
-        trust.goldRate = 1
-        let h = try await EngineHarness.make(engine, trust: trust)
-        let requester = try await h.requester(funds: 10_000_000)
-        let worker = try await h.worker("w")
+        let (h, requester, worker) = try await goldRig(engine, rate: 1)
         let first = try await h.post(requester, try h.spec())
         #expect(try await h.claim(worker)?.task.id == first.id)  // drew gold and found none
         let ordinary = try await h.post(requester, try h.spec())
@@ -244,25 +232,32 @@ import WorkhiveCore
         #expect(try await h.claim(worker)?.task.id == hidden.id)  // drawn again: gold first
         #expect(try await h.claim(worker)?.task.id == later.id)  // and none left
         let fourth = try await h.post(requester, try h.spec())
-        var goldSpec = try h.spec()
-        goldSpec.goldResultJSON = StoredJSON.encode(liked)
-        let gold = try await h.post(requester, goldSpec)
+        let gold = try await h.post(requester, try goldSpec(h))
         #expect(try await h.claim(worker)?.task.id == gold.id)  // a gold post here is drawn at once
         #expect(try await h.claim(worker)?.task.id == fourth.id)
     }
 
     @Test(arguments: TestEngine.available) func withoutTheGoldRateAClaimTakesOrdinaryWork(engine: TestEngine) async throws {
-        var trust = TrustPolicy()
-        trust.goldRate = 0
-        let h = try await EngineHarness.make(engine, trust: trust)
-        let requester = try await h.requester(funds: 10_000_000)
-        let worker = try await h.worker("w")
-        var goldSpec = try h.spec()
-        goldSpec.goldResultJSON = StoredJSON.encode(liked)
-        _ = try await h.post(requester, goldSpec)
+        let (h, requester, worker) = try await goldRig(engine, rate: 0)
+        _ = try await h.post(requester, try goldSpec(h))
         let ordinary = try await h.post(requester, try h.spec())
         #expect(try await h.claim(worker)?.task.id == ordinary.id)
         #expect(try await h.claim(try await h.worker("w2")) == nil)  // gold waits for its draw
+    }
+
+    /// A harness whose claims draw gold at `rate`, with a funded requester and a worker.
+    func goldRig(_ engine: TestEngine, rate: Double) async throws -> (EngineHarness, Principal, Principal) {
+        var trust = TrustPolicy()
+        trust.goldRate = rate
+        let h = try await EngineHarness.make(engine, trust: trust)
+        return (h, try await h.requester(funds: 10_000_000), try await h.worker("w"))
+    }
+
+    /// `spec` (by default the harness's) as a gold task whose known answer is `liked`.
+    func goldSpec(_ h: EngineHarness, _ spec: TaskSpec? = nil) throws -> TaskSpec {
+        var gold = try spec ?? h.spec()
+        gold.goldResultJSON = StoredJSON.encode(liked)
+        return gold
     }
 
     func agent(_ h: EngineHarness, _ name: String, family: String?, owner: Principal? = nil) async throws -> Principal {
