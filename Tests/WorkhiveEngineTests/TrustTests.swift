@@ -223,7 +223,7 @@ import WorkhiveCore
         let ordinary = try await h.post(requester, try h.spec())
         let hidden = try await h.post(requester, try h.spec())
         // Gold that this server did not post, as if through another server.
-        try await h.market.database.write { tx in
+        _ = try await h.market.database.write { tx in
             try await tx.execute("UPDATE tasks SET gold_result = ? WHERE id = ?", StoredJSON.encode(liked), hidden.id)
         }
         #expect(try await h.claim(worker)?.task.id == ordinary.id)  // within the second: no draw
