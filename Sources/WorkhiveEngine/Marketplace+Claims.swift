@@ -40,6 +40,7 @@ extension Marketplace {
         // first with that chance, and otherwise takes only ordinary work. Slots are never gold.
         let drawsGold = taskType != TaskType.verify && random.nextUnit() < trust.goldRate
             && !(master == nil && goldKnownAbsent(key, now: now))
+        let goldPostsSeen = goldAbsence.withLock { $0.goldPosts }
         let goldFilters = taskType == TaskType.verify ? [""]
             : drawsGold ? ["AND t.gold_result IS NOT NULL", "AND t.gold_result IS NULL"] : ["AND t.gold_result IS NULL"]
         let panelCutoff = now - Int64(trust.panelDiversitySeconds * 1000)
@@ -82,7 +83,7 @@ extension Marketplace {
                             + [.text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
                                owner.sqlValue, worker.sqlValue, worker.sqlValue])
                     if claimed == nil && goldFilters.count == 2 && goldFilter == goldFilters[0] && master == nil {
-                        self.noteGoldAbsent(key, now: now)
+                        self.noteGoldAbsent(key, now: now, goldPostsSeen: goldPostsSeen)
                     }
                 }
                 if tx.dialect == .sqlite, let claimed, let submission: SubmissionID = claimed.optionalID(4) {
@@ -259,29 +260,45 @@ extension Marketplace {
     }
 }
 
+/// Claimers (by the key their claims batch under) that drew gold and found none, each with the time
+/// until which their draws skip looking; and how many gold tasks this server has posted.
+struct GoldAbsence: ~Copyable {
+    var until: [PendingClaim.Key: Int64] = [:]
+    var goldPosts = 0
+}
+
 extension Marketplace {
     /// How long claimers of one kind that drew gold and found none draw no more (see `claim`). A
     /// draw is a chance at a known answer; while there is no gold work to find, the usual case,
     /// each draw cost a second claim statement and kept the claim out of its batch. A gold task
     /// posted through this server ends the wait at once; one posted through another server, or
-    /// one that opens again, waits at most this long to be drawn.
+    /// one that opens again, waits at most this long to be drawn. (A pick can also come back empty
+    /// because the claimer was stopped, or on PostgreSQL because the gold rows were being claimed:
+    /// its owner's other claimers of that kind then skip gold for that long too.)
     static let goldAbsenceMillis: Int64 = 1_000
 
     func goldKnownAbsent(_ key: PendingClaim.Key, now: Int64) -> Bool {
-        goldAbsent.withLock { ($0[key] ?? .min) > now }
+        goldAbsence.withLock { ($0.until[key] ?? .min) > now }
     }
 
-    func noteGoldAbsent(_ key: PendingClaim.Key, now: Int64) {
-        goldAbsent.withLock { absent in
-            if absent.count >= 4096 {
-                absent = absent.filter { $0.value > now }
-                if absent.count >= 4096 { absent.removeAll() }
+    /// Notes that `key`'s gold pick found nothing, unless a gold task was posted since the claim
+    /// began (its pick may have run before that post committed).
+    func noteGoldAbsent(_ key: PendingClaim.Key, now: Int64, goldPostsSeen: Int) {
+        goldAbsence.withLock { absence in
+            guard absence.goldPosts == goldPostsSeen else { return }
+            if absence.until.count >= 4096 {
+                absence.until = absence.until.filter { $0.value > now }
+                if absence.until.count >= 2048 { absence.until.removeAll() }
             }
-            absent[key] = now + Self.goldAbsenceMillis
+            absence.until[key] = now + Self.goldAbsenceMillis
         }
     }
 
-    func noteGoldPosted(_ taskType: String) {
-        goldAbsent.withLock { absent in absent = absent.filter { $0.key.taskType != taskType } }
+    /// A gold task was posted through this server: every claimer draws for it again.
+    func noteGoldPosted() {
+        goldAbsence.withLock { absence in
+            absence.goldPosts += 1
+            absence.until.removeAll()
+        }
     }
 }

@@ -62,8 +62,6 @@ extension Marketplace {
         let now = self.now()
         let hold = configuration.fees.escrowHold(for: spec)
         let funds = try await fundsAccount(of: requester)
-        // Once the task is in, claimers that found no gold of its type look again.
-        defer { if spec.goldResultJSON != nil { noteGoldPosted(spec.taskType) } }
         if database.dialect == .postgres {
             return try await postInOneStatement(requester, spec, hold: hold, funds: funds, idempotencyKey: idempotencyKey,
                                                 requestHash: requestHash, now: now)
@@ -85,6 +83,7 @@ extension Marketplace {
             events.append(.taskAvailable(Self.availability(of: spec, task: task)))
             return (task, nil)
         }
+        if existing == nil && spec.goldResultJSON != nil { noteGoldPosted() }
         return existing.map(Self.taskView) ?? Self.taskView(of: spec, id: task, requester: requester, now: now)
     }
 
@@ -124,7 +123,10 @@ extension Marketplace {
                 }
             }
         }
-        if existing == nil { publish([.taskAvailable(Self.availability(of: spec, task: task))]) }
+        if existing == nil {
+            if spec.goldResultJSON != nil { noteGoldPosted() }
+            publish([.taskAvailable(Self.availability(of: spec, task: task))])
+        }
         return existing.map(Self.taskView) ?? Self.taskView(of: spec, id: task, requester: requester, now: now)
     }
 

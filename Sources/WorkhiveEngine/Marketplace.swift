@@ -49,7 +49,7 @@ public final class Marketplace: Sendable {
     /// Claims taken through this server on tasks approved at once: their submissions try the batch.
     let approvedOnSubmit = Mutex(RecentSet<ClaimID>(capacity: 4096))
     /// Claimers that found no gold task to draw, and until when a draw skips looking (Marketplace+Claims.swift).
-    let goldAbsent = Mutex([PendingClaim.Key: Int64]())
+    let goldAbsence = Mutex(GoldAbsence())
 
     public static func open(
         database: any SQLDatabase, configuration: MarketplaceConfiguration,

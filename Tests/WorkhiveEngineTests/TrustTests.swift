@@ -235,6 +235,15 @@ import WorkhiveCore
         let gold = try await h.post(requester, try goldSpec(h))
         #expect(try await h.claim(worker)?.task.id == gold.id)  // a gold post here is drawn at once
         #expect(try await h.claim(worker)?.task.id == fourth.id)
+        // A pick that ran before a gold post committed records nothing once that post is in.
+        let (_, owner, _) = try worker.requireWorker(for: "claim")
+        let key = PendingClaim.Key(taskType: "social.like", capabilities: "", human: false, owner: owner)
+        let seen = h.market.goldAbsence.withLock { $0.goldPosts }
+        _ = try await h.post(requester, try goldSpec(h))
+        h.market.noteGoldAbsent(key, now: h.clock.nowMillis(), goldPostsSeen: seen)
+        #expect(!h.market.goldKnownAbsent(key, now: h.clock.nowMillis()))
+        h.market.noteGoldAbsent(key, now: h.clock.nowMillis(), goldPostsSeen: seen + 1)
+        #expect(h.market.goldKnownAbsent(key, now: h.clock.nowMillis()))
     }
 
     @Test(arguments: TestEngine.available) func withoutTheGoldRateAClaimTakesOrdinaryWork(engine: TestEngine) async throws {
@@ -250,7 +259,7 @@ import WorkhiveCore
         var trust = TrustPolicy()
         trust.goldRate = rate
         let h = try await EngineHarness.make(engine, trust: trust)
-        return (h, try await h.requester(funds: 10_000_000), try await h.worker("w"))
+        return (h, try await h.requester(funds: 20_000_000), try await h.worker("w"))
     }
 
     /// `spec` (by default the harness's) as a gold task whose known answer is `liked`.
