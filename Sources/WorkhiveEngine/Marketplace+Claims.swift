@@ -40,7 +40,8 @@ extension Marketplace {
         // first with that chance, and otherwise takes only ordinary work. Slots are never gold.
         let drawsGold = taskType != TaskType.verify && random.nextUnit() < trust.goldRate
             && !(master == nil && goldKnownAbsent(key, now: now))
-        let goldPostsSeen = goldAbsence.withLock { $0.goldPosts }
+        // Read before the gold pick, for noting its absence: a gold post after it makes that stale.
+        let goldPostsSeen = drawsGold && master == nil ? goldAbsence.withLock { $0.goldPosts } : nil
         let goldFilters = taskType == TaskType.verify ? [""]
             : drawsGold ? ["AND t.gold_result IS NOT NULL", "AND t.gold_result IS NULL"] : ["AND t.gold_result IS NULL"]
         let panelCutoff = now - Int64(trust.panelDiversitySeconds * 1000)
@@ -82,7 +83,7 @@ extension Marketplace {
                             + PanelSeats.needles(worker: worker, owner: owner, modelFamily: facts.modelFamily, youngSince: panelCutoff, siblings: siblings)
                             + [.text(caps.canonical), .integer(now), (kind == .human).sqlValue, owner.sqlValue, master.sqlValue, worker.sqlValue,
                                owner.sqlValue, worker.sqlValue, worker.sqlValue])
-                    if claimed == nil && goldFilters.count == 2 && goldFilter == goldFilters[0] && master == nil {
+                    if claimed == nil, goldFilter == goldFilters[0], let goldPostsSeen {
                         self.noteGoldAbsent(key, now: now, goldPostsSeen: goldPostsSeen)
                     }
                 }
@@ -97,9 +98,8 @@ extension Marketplace {
         // writer already commits many claims together, and there the batch statement cost the
         // 128-driver lifecycle benchmark a third of its rate.)
         let claimed: SQLRow?
-        if database.dialect == .postgres && taskType != TaskType.verify && master == nil && goldFilters.count == 1 {
-            let pending = PendingClaim(worker: worker, key: .init(taskType: taskType, capabilities: caps.canonical, human: kind == .human, owner: owner))
-            switch try await claimBatches.submit(pending, write: { await self.writeClaims($0) }) {
+        if database.dialect == .postgres && taskType != TaskType.verify && master == nil && !drawsGold {
+            switch try await claimBatches.submit(PendingClaim(worker: worker, key: key), write: { await self.writeClaims($0) }) {
             case .claimed(let row): claimed = row
             case .nothing: claimed = nil
             case .alone: claimed = try await claimAlone()
